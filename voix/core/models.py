@@ -1,0 +1,415 @@
+"""Organisations, sites, people and memberships, opening hours, closures, audit log."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import workdays
+
+
+class OrganisationKind(models.TextChoices):
+    NETWORK = "reseau", "Réseau"
+    BODY = "organisme", "Organisme"
+
+
+class Organisation(models.Model):
+    """A network (« Branche Famille ») or a body (« Caf de la Mayenne »); hierarchical."""
+
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("identifiant d'adresse", max_length=80, unique=True)
+    kind = models.CharField("type", max_length=20, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="réseau parent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    departement = models.CharField(
+        "département",
+        max_length=3,
+        blank=True,
+        help_text="Code du département (ex. 53, 57, 974) : fixe les jours fériés applicables.",
+    )
+    website = models.URLField("site internet", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    description = models.TextField("présentation", blank=True)
+    is_public = models.BooleanField("page publique visible", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "organisme"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("core:organisation_public", args=[self.slug])
+
+    def descendant_ids(self) -> set[int]:
+        """Ids of this organisation and every organisation below it."""
+        found, frontier = {self.pk}, {self.pk}
+        while frontier:
+            frontier = set(
+                Organisation.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            ) - found
+            found |= frontier
+        return found
+
+    def ancestors(self) -> list["Organisation"]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def closure_dates(self) -> frozenset:
+        return frozenset(
+            day
+            for closure in self.closures.filter(site__isnull=True)
+            for day in closure.days()
+        )
+
+    def calendar(self) -> workdays.WorkCalendar:
+        """The organisation's working-day calendar (its département's holidays, its closures)."""
+        return workdays.WorkCalendar(
+            region=workdays.region_for_departement(self.departement or ""),
+            closures=self.closure_dates(),
+        )
+
+
+class SiteKind(models.TextChoices):
+    HEADQUARTERS = "siege", "Siège"
+    AGENCY = "agence", "Agence"
+    BRANCH = "antenne", "Antenne"
+    PERMANENCE = "permanence", "Permanence"
+    FRANCE_SERVICES = "france_services", "France Services"
+    RELAY_POINT = "point_relais", "Point relais"
+    DIGITAL_POINT = "point_numerique", "Point numérique"
+
+
+RELAY_KINDS = {SiteKind.FRANCE_SERVICES, SiteKind.RELAY_POINT, SiteKind.DIGITAL_POINT}
+
+
+class SiteQuerySet(models.QuerySet):
+    def relays(self):
+        return self.filter(kind__in=RELAY_KINDS)
+
+    def own_sites(self):
+        return self.exclude(kind__in=RELAY_KINDS)
+
+
+class Site(models.Model):
+    """A place that receives the public: the body's own sites and its partner relays."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisme", on_delete=models.PROTECT, related_name="sites"
+    )
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("identifiant d'adresse", max_length=80)
+    kind = models.CharField("type de site", max_length=20, choices=SiteKind.choices)
+    address = models.CharField("adresse", max_length=250)
+    postcode = models.CharField("code postal", max_length=5)
+    commune = models.CharField("commune", max_length=120)
+    insee_code = models.CharField(
+        "code INSEE de la commune",
+        max_length=5,
+        help_text="5 caractères, ex. 53130 pour Laval.",
+    )
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    access_info = models.TextField(
+        "comment venir", blank=True, help_text="Transports, stationnement, plan d'accès."
+    )
+    accessibility = models.TextField(
+        "accessibilité",
+        blank=True,
+        help_text="Accès en fauteuil roulant, boucle magnétique, accueil en langue des signes…",
+    )
+    is_active = models.BooleanField("ouvert au public", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = "site d'accueil"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="site_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.insee_code and not (
+            len(self.insee_code) == 5 and self.insee_code[:2].isalnum() and self.insee_code.isalnum()
+        ):
+            raise ValidationError({"insee_code": "Le code INSEE compte 5 caractères (ex. 53130)."})
+        if self.postcode and not (len(self.postcode) == 5 and self.postcode.isdigit()):
+            raise ValidationError({"postcode": "Le code postal compte 5 chiffres (ex. 53000)."})
+
+    def get_absolute_url(self):
+        return reverse("core:site_public", args=[self.organisation.slug, self.slug])
+
+    @property
+    def is_relay(self) -> bool:
+        return self.kind in RELAY_KINDS
+
+    def weekly_hours(self) -> tuple:
+        days = [[] for _ in range(7)]
+        for slot in self.opening_hours.all():
+            days[slot.weekday].append((slot.opens, slot.closes))
+        return tuple(tuple(sorted(day)) for day in days)
+
+    def calendar(self) -> workdays.WorkCalendar:
+        """The site's working-day calendar: holidays of its commune, closures, opening hours."""
+        closures = self.organisation.closure_dates() | frozenset(
+            day for closure in self.closures.all() for day in closure.days()
+        )
+        return workdays.WorkCalendar(
+            region=workdays.region_for_insee(self.insee_code),
+            closures=closures,
+            hours=self.weekly_hours(),
+        )
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "lundi"
+    TUESDAY = 1, "mardi"
+    WEDNESDAY = 2, "mercredi"
+    THURSDAY = 3, "jeudi"
+    FRIDAY = 4, "vendredi"
+    SATURDAY = 5, "samedi"
+    SUNDAY = 6, "dimanche"
+
+
+class OpeningHours(models.Model):
+    """One opening interval of a site on a weekday (a day may have a morning and an afternoon)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField("jour", choices=Weekday.choices)
+    opens = models.TimeField("ouverture")
+    closes = models.TimeField("fermeture")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name = "horaire d'ouverture"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")), name="opening_closes_after_opens"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """Exceptional closure: of the whole organisation (site empty) or of one site."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="closures"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="closures"
+    )
+    start_date = models.DateField("du")
+    end_date = models.DateField("au (inclus)")
+    label = models.CharField("motif affiché au public", max_length=200)
+
+    class Meta:
+        ordering = ["start_date"]
+        verbose_name = "fermeture exceptionnelle"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="closure_end_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def days(self):
+        day = self.start_date
+        while day <= self.end_date:
+            yield day
+            day += timezone.timedelta(days=1)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("L'adresse électronique est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with their e-mail address."""
+
+    email = models.EmailField(
+        "adresse électronique",
+        unique=True,
+        error_messages={"unique": "Une personne utilise déjà cette adresse électronique."},
+    )
+    full_name = models.CharField("nom complet", max_length=150)
+    is_active = models.BooleanField("compte actif", default=True)
+    is_staff = models.BooleanField("accès à l'administration technique", default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = "personne"
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent d'accueil / conseiller"
+    MANAGER = "manager", "Manager"
+    QUALITE = "qualite", "Responsable qualité"
+    MEDIATEUR = "mediateur", "Médiateur"
+    PARTENAIRE = "partenaire", "Conseiller de relais partenaire"
+    ADMIN = "admin", "Administrateur"
+
+
+class Membership(models.Model):
+    """A person's role in an organisation, optionally narrowed to one site.
+
+    A partner (relay advisor) always belongs to one relay site and sees only it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisme", on_delete=models.CASCADE, related_name="memberships"
+    )
+    site = models.ForeignKey(
+        Site,
+        verbose_name="site",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "role"]
+        verbose_name = "rattachement"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "site", "role"],
+                condition=Q(site__isnull=False),
+                name="membership_unique_on_site",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"],
+                condition=Q(site__isnull=True),
+                name="membership_unique_in_organisation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="partenaire") | Q(site__isnull=False),
+                name="partner_membership_has_site",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.site or self.organisation
+        return f"{self.get_role_display()} — {where}"
+
+    def clean(self):
+        if self.role == Role.PARTENAIRE and self.site_id is None:
+            raise ValidationError({"site": "Un conseiller de relais est rattaché à un relais."})
+        if self.site_id and self.organisation_id and self.site.organisation_id != self.organisation_id:
+            raise ValidationError({"site": "Ce site n'appartient pas à cet organisme."})
+        if self.role == Role.PARTENAIRE and self.site_id and not self.site.is_relay:
+            raise ValidationError({"site": "Un conseiller de relais est rattaché à un relais partenaire."})
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Le journal d'audit ne se modifie pas.")
+
+    def delete(self):
+        raise PermissionError("Le journal d'audit ne s'efface pas.")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which object, and when.
+
+    Guarded three times: the model refuses to save an existing row or to delete, the
+    QuerySet refuses bulk update/delete, and database triggers refuse UPDATE and DELETE.
+    """
+
+    at = models.DateTimeField("date", default=timezone.now, db_index=True)
+    # No database-level foreign keys: the log outlives what it records, and a cascade
+    # would have to UPDATE rows that the triggers keep read-only.
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField("auteur", max_length=250)
+    action = models.CharField("action", max_length=60)
+    object_type = models.CharField("type d'objet", max_length=60)
+    object_id = models.CharField(max_length=40, blank=True)
+    object_repr = models.CharField("objet", max_length=250, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    changes = models.JSONField("détail", default=dict, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "événement du journal"
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Le journal d'audit ne se modifie pas.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Le journal d'audit ne s'efface pas.")

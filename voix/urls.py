@@ -1,0 +1,13 @@
+"""Mounts each app's pages. Technical Django admin under /django-admin/ (superusers only)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("", include("voix.core.urls")),
+]
+
+handler403 = "voix.core.views.error_403"
+handler404 = "voix.core.views.error_404"
+handler500 = "voix.core.views.error_500"
