@@ -73,7 +73,7 @@ def update_organisation(actor, organisation: Organisation, **fields) -> Organisa
     before = model_to_dict(organisation)
     for key, value in fields.items():
         setattr(organisation, key, value)
-    if organisation.parent_id and organisation.pk in organisation.parent.descendant_ids():
+    if organisation.parent_id and organisation.parent_id in organisation.descendant_ids():
         raise ValidationError({"parent": "Un organisme ne peut pas être placé sous lui-même."})
     _save_validated(organisation)
     record_event(actor, "organisation.modifiée", organisation, changes=_diff(before, organisation))

@@ -28,7 +28,10 @@ Regions and public holidays
     * the package also gives Guadeloupe Good Friday, Mi-Carême and 21 July
       (Victor Schoelcher day), and Martinique 21 July. These are holidays by
       local custom ("jours chômés d'usage") rather than by the Code du
-      travail; they are kept because public offices close on them.
+      travail. We keep the package's list as is; there is no way yet for a
+      site to declare that it opens on a public holiday. Other customary days
+      (Mardi gras, Ash Wednesday, 2 November) are not included: declare them
+      as closures where sites close.
 
     Whit Monday is counted as a holiday even where it is used as the
     "journée de solidarité"; a site that opens that day is an exception we do
@@ -71,7 +74,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -232,16 +235,14 @@ def region_for_insee(insee_code: str) -> str:
     return region_for_departement(departement)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _holiday_items(region: str, year: int) -> tuple[tuple[date, str], ...]:
     _check_region(region)
-    calendar = holidays.France(
-        subdiv=_HOLIDAY_SUBDIVISIONS[region], years=year, language="fr"
-    )
+    calendar = holidays.France(subdiv=_HOLIDAY_SUBDIVISIONS[region], years=year, language="fr")
     return tuple(sorted(calendar.items()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _holiday_set(region: str, year: int) -> frozenset[date]:
     return frozenset(day for day, _ in _holiday_items(region, year))
 
@@ -295,7 +296,7 @@ def effective_start(received_at: datetime | date, cal: WorkCalendar) -> date:
     if is_working_day(day, cal):
         intervals = cal.hours[day.weekday()]
         # No hours configured: the whole day is open, every receipt counts.
-        if not intervals or local.time() <= intervals[-1][1]:
+        if not intervals or local.time() < intervals[-1][1]:
             return day
     return _next_working_day(day, cal)
 

@@ -218,6 +218,22 @@ def test_bulk_examples():
     assert far[0].item() == add_working_days(date(2026, 1, 1), 2500, METROPOLE)
 
 
+def test_bulk_extends_holiday_coverage_past_long_closures():
+    # Four closed years push results far beyond the first coverage estimate.
+    first = date(2027, 1, 1)
+    closed = WorkCalendar(closures=frozenset(first + timedelta(days=k) for k in range(4 * 365)))
+    start = np.array(["2026-12-01T17:00"], dtype="M8[m]")
+    scalar_start = paris(2026, 12, 1, 17, 0)
+    result = add_working_days_bulk(start, [300], closed)
+    assert result[0].item() == add_working_days(scalar_start, 300, closed)
+    assert result[0].item() == date(2032, 2, 10)
+    inside = np.array(["2028-06-01T10:00"], dtype="M8[m]")
+    later = np.array(["2031-12-31"], dtype="M8[D]")
+    assert working_days_between_bulk(inside, later, closed).tolist() == [
+        working_days_between(paris(2028, 6, 1, 10, 0), date(2031, 12, 31), closed)
+    ]
+
+
 # --- Reference implementation ---------------------------------------------------
 
 
@@ -317,9 +333,7 @@ def ref_between(a, b, cal: WorkCalendar) -> int:
 
 def ref_is_open(local: datetime, cal: WorkCalendar) -> bool:
     t = local.time()
-    return ref_working(local.date(), cal) and any(
-        o <= t < c for o, c in cal.hours[local.weekday()]
-    )
+    return ref_working(local.date(), cal) and any(o <= t < c for o, c in cal.hours[local.weekday()])
 
 
 QUARTER = timedelta(minutes=15)
@@ -367,7 +381,8 @@ def weekly_hours(draw):
     for _ in range(7):
         bounds = sorted(draw(st.sets(st.integers(0, 95), max_size=6)))
         bounds = bounds[: len(bounds) // 2 * 2]
-        week.append(tuple((quarter(o), quarter(c)) for o, c in zip(bounds[::2], bounds[1::2])))
+        pairs = zip(bounds[::2], bounds[1::2], strict=True)
+        week.append(tuple((quarter(o), quarter(c)) for o, c in pairs))
     return tuple(week)
 
 
@@ -467,10 +482,8 @@ def test_working_days_between_is_antisymmetric(first, data):
     cal, a = first
     day = a.date() if isinstance(a, datetime) else a
     other = day + timedelta(days=data.draw(st.integers(-800, 800)))
-    if data.draw(st.booleans()):
-        b = other
-    else:
-        b = data.draw(local_moment(other)).replace(tzinfo=cal.tz)
+    as_date = data.draw(st.booleans())
+    b = other if as_date else data.draw(local_moment(other)).replace(tzinfo=cal.tz)
     assert working_days_between(a, b, cal) == -working_days_between(b, a, cal)
     assert working_days_between(a, a, cal) == 0
 
@@ -542,7 +555,8 @@ def test_add_working_days_bulk_matches_scalar(case, data):
     ns = data.draw(st.lists(st.integers(0, 300), min_size=size, max_size=size))
     result = add_working_days_bulk(array, np.array(ns), cal)
     assert result.dtype == np.dtype("M8[D]")
-    expected = [add_working_days(as_scalar(v, cal), n, cal) for v, n in zip(values, ns)]
+    pairs = zip(values, ns, strict=True)
+    expected = [add_working_days(as_scalar(v, cal), n, cal) for v, n in pairs]
     assert result.tolist() == expected
 
 
@@ -555,7 +569,7 @@ def test_working_days_between_bulk_matches_scalar(case, data):
     assert result.dtype == np.int64
     expected = [
         working_days_between(as_scalar(x, cal), as_scalar(y, cal), cal)
-        for x, y in zip(a_values, b_values)
+        for x, y in zip(a_values, b_values, strict=True)
     ]
     assert result.tolist() == expected
     assert working_days_between_bulk(b, a, cal).tolist() == [-x for x in expected]

@@ -1,0 +1,146 @@
+"""Shared fixtures: a small organisation built through services, and one person per persona."""
+
+from datetime import time
+
+import pytest
+
+from voix.core import audit_guard, services
+from voix.core.models import Role
+
+PASSWORD = "mot-de-passe-des-tests-2026"
+
+PERSONAS = [
+    "anonyme",
+    "agent",
+    "manager",
+    "qualite",
+    "mediateur",
+    "partenaire",
+    "admin",
+    "outsider",
+    "sans_role",
+]
+
+
+@pytest.fixture(autouse=True)
+def _audit_guards_lifted_for_flush(request):
+    """Transactional tests empty the database afterwards: lift the audit triggers around them.
+
+    Autouse fixtures are set up first and torn down last, so the guards come back after the
+    flush. Tests of the guards themselves use the ordinary (rolled back) `db` fixture.
+    """
+    if not set(request.fixturenames) & {"transactional_db", "live_server"}:
+        yield
+        return
+    from django.db import connection
+
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        audit_guard.remove_guards(connection)
+    yield
+    with blocker.unblock():
+        audit_guard.remove_guards(connection)
+        audit_guard.install_guards(connection)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing cost is a security setting, not behaviour under test: keep the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class World:
+    """The organisations, sites and people every test can rely on."""
+
+
+def build_world() -> World:
+    w = World()
+    w.network = services.create_organisation(
+        None, name="Réseau test", slug="reseau-test", kind="reseau"
+    )
+    w.caf = services.create_organisation(
+        None, name="Caf test", slug="caf-test", kind="organisme", parent=w.network, departement="53"
+    )
+    w.other = services.create_organisation(
+        None, name="Autre organisme", slug="autre", kind="organisme", departement="57"
+    )
+    site_fields = dict(address="1 rue A", postcode="53000", commune="Laval", insee_code="53130")
+    w.site = services.create_site(
+        None, w.caf, name="Siège test", slug="siege", kind="siege", **site_fields
+    )
+    w.relay = services.create_site(
+        None, w.caf, name="France Services test", slug="fs", kind="france_services", **site_fields
+    )
+    w.other_relay = services.create_site(
+        None,
+        w.caf,
+        name="France Services voisin",
+        slug="fs2",
+        kind="france_services",
+        **site_fields,
+    )
+    w.other_site = services.create_site(
+        None,
+        w.other,
+        name="Accueil Metz",
+        slug="metz",
+        kind="siege",
+        address="1 rue B",
+        postcode="57000",
+        commune="Metz",
+        insee_code="57463",
+    )
+    for site in (w.site, w.relay, w.other_site):
+        services.set_opening_hours(
+            None,
+            site,
+            [(d, time(8, 30), time(12)) for d in range(5)]
+            + [(d, time(13, 30), time(16, 30)) for d in range(5)],
+        )
+    w.closure = services.add_closure(
+        None, w.caf, start_date="2030-01-02", end_date="2030-01-03", label="Inventaire"
+    )
+    w.people = {}
+    roles = {
+        "agent": (w.caf, Role.AGENT, w.site),
+        "manager": (w.caf, Role.MANAGER, w.site),
+        "qualite": (w.caf, Role.QUALITE, None),
+        "mediateur": (w.caf, Role.MEDIATEUR, None),
+        "partenaire": (w.caf, Role.PARTENAIRE, w.relay),
+        "admin": (w.caf, Role.ADMIN, None),
+        "outsider": (w.other, Role.ADMIN, None),
+    }
+    for persona, (organisation, role, site) in roles.items():
+        user = services.create_person(
+            None,
+            email=f"{persona}@test.localhost",
+            full_name=f"{persona.capitalize()} Test",
+            password=PASSWORD,
+        )
+        services.add_membership(None, user, organisation, role, site=site)
+        w.people[persona] = user
+    w.people["sans_role"] = services.create_person(
+        None, email="sans-role@test.localhost", full_name="Sans Rôle", password=PASSWORD
+    )
+    w.people["anonyme"] = None
+    return w
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def client_for(client, world):
+    """client_for("agent") → the test client logged in as that persona (anonymous: as is)."""
+
+    def make(persona):
+        client.logout()
+        user = world.people[persona]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
