@@ -65,7 +65,9 @@ elif PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == DEV_SECRET_KEY):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if PRODUCTION and not ALLOWED_HOSTS:
-    config_error("ALLOWED_HOSTS", "indiquez le ou les noms de domaine servis, séparés par des virgules.")
+    config_error(
+        "ALLOWED_HOSTS", "indiquez le ou les noms de domaine servis, séparés par des virgules."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 try:
@@ -196,7 +198,9 @@ TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 if TASK_BACKEND not in TASK_BACKENDS:
-    config_error("TASK_BACKEND", f"« {TASK_BACKEND} » inconnu (attendu : database, redis ou immediate).")
+    config_error(
+        "TASK_BACKEND", f"« {TASK_BACKEND} » inconnu (attendu : database, redis ou immediate)."
+    )
 if TASK_BACKEND == "redis" and not REDIS_URL:
     config_error("REDIS_URL", "obligatoire quand TASK_BACKEND=redis.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}

@@ -47,11 +47,23 @@ class PasswordChangeForm(DsfrFormMixin, auth_forms.PasswordChangeForm):
 class OrganisationForm(DsfrFormMixin, forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "slug", "kind", "parent", "departement", "phone", "website", "description", "is_public"]
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "parent",
+            "departement",
+            "phone",
+            "website",
+            "description",
+            "is_public",
+        ]
 
     def __init__(self, *args, parents=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = parents if parents is not None else Organisation.objects.none()
+        self.fields["parent"].queryset = (
+            parents if parents is not None else Organisation.objects.none()
+        )
         if self.instance.pk:
             self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(
                 pk__in=self.instance.descendant_ids()
@@ -62,8 +74,18 @@ class SiteForm(DsfrFormMixin, forms.ModelForm):
     class Meta:
         model = Site
         fields = [
-            "name", "slug", "kind", "address", "postcode", "commune", "insee_code",
-            "phone", "email", "access_info", "accessibility", "is_active",
+            "name",
+            "slug",
+            "kind",
+            "address",
+            "postcode",
+            "commune",
+            "insee_code",
+            "phone",
+            "email",
+            "access_info",
+            "accessibility",
+            "is_active",
         ]
         widgets = {
             "access_info": forms.Textarea(attrs={"rows": 3}),
@@ -93,7 +115,7 @@ class OpeningHoursForm(DsfrBaseForm):
             for slot in site.opening_hours.all():
                 slots.setdefault(slot.weekday, []).append(slot)
             for day, day_slots in slots.items():
-                for (key, _label), slot in zip(self.PERIODS, day_slots):
+                for (key, _label), slot in zip(self.PERIODS, day_slots, strict=False):
                     prefix = f"{Weekday(day).name.lower()}_{key}"
                     self.initial[f"{prefix}_debut"] = slot.opens
                     self.initial[f"{prefix}_fin"] = slot.closes
@@ -101,8 +123,14 @@ class OpeningHoursForm(DsfrBaseForm):
     def rows(self):
         """Fields grouped by weekday, for a table layout."""
         return [
-            (day.label.capitalize(), [self[f"{day.name.lower()}_{key}_{edge}"]
-                                      for key, _ in self.PERIODS for edge in ("debut", "fin")])
+            (
+                day.label.capitalize(),
+                [
+                    self[f"{day.name.lower()}_{key}_{edge}"]
+                    for key, _ in self.PERIODS
+                    for edge in ("debut", "fin")
+                ],
+            )
             for day in Weekday
         ]
 
@@ -118,7 +146,8 @@ class OpeningHoursForm(DsfrBaseForm):
                 elif opens or closes:
                     self.add_error(
                         f"{prefix}_fin" if opens else f"{prefix}_debut",
-                        f"Le {day.label} {label}, indiquez l'heure d'ouverture et l'heure de fermeture.",
+                        f"Le {day.label} {label}, indiquez l'heure d'ouverture "
+                        "et l'heure de fermeture.",
                     )
         data["intervals"] = intervals
         return data
@@ -135,13 +164,19 @@ class ClosureForm(DsfrFormMixin, forms.ModelForm):
 
     def __init__(self, *args, organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = organisation.sites.all() if organisation else Site.objects.none()
+        self.fields["site"].queryset = (
+            organisation.sites.all() if organisation else Site.objects.none()
+        )
         self.fields["site"].empty_label = "Tout l'organisme"
         self.fields["site"].help_text = "Laissez « Tout l'organisme » pour une fermeture générale."
 
     def clean(self):
         data = super().clean()
-        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+        if (
+            data.get("start_date")
+            and data.get("end_date")
+            and data["end_date"] < data["start_date"]
+        ):
             self.add_error("end_date", "La date de fin doit suivre la date de début.")
         return data
 
@@ -150,6 +185,18 @@ class PersonForm(DsfrFormMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "email", "is_active"]
+
+
+def check_role_site(form, data):
+    """A site must belong to the organisation; a partner needs a relay site."""
+    organisation, site = data.get("organisation"), data.get("site")
+    if site and organisation and site.organisation_id != organisation.pk:
+        form.add_error("site", "Ce site n'appartient pas à cet organisme.")
+    if data.get("role") == Role.PARTENAIRE and not site:
+        form.add_error("site", "Choisissez le relais de ce conseiller.")
+    elif data.get("role") == Role.PARTENAIRE and site and not site.is_relay:
+        form.add_error("site", "Un conseiller de relais est rattaché à un relais partenaire.")
+    return data
 
 
 class MembershipForm(DsfrFormMixin, forms.ModelForm):
@@ -163,21 +210,15 @@ class MembershipForm(DsfrFormMixin, forms.ModelForm):
         self.fields["organisation"].queryset = organisations
         self.fields["site"].queryset = Site.objects.filter(organisation__in=organisations)
         self.fields["site"].required = False
-        self.fields["site"].help_text = (
+        self.fields[
+            "site"
+        ].help_text = (
             "Obligatoire pour un conseiller de relais partenaire (son relais) ; facultatif sinon."
         )
         self.fields["role"].choices = Role.choices
 
     def clean(self):
-        data = super().clean()
-        organisation, site = data.get("organisation"), data.get("site")
-        if site and organisation and site.organisation_id != organisation.pk:
-            self.add_error("site", "Ce site n'appartient pas à cet organisme.")
-        if data.get("role") == Role.PARTENAIRE and not site:
-            self.add_error("site", "Choisissez le relais de ce conseiller.")
-        elif data.get("role") == Role.PARTENAIRE and site and not site.is_relay:
-            self.add_error("site", "Un conseiller de relais est rattaché à un relais partenaire.")
-        return data
+        return check_role_site(self, super().clean())
 
 
 class NewPersonForm(PersonForm):
@@ -203,4 +244,5 @@ class NewPersonForm(PersonForm):
         for name in ("organisation", "role", "site"):
             dsfr_input_class_attr(self[name])
 
-    clean = MembershipForm.clean
+    def clean(self):
+        return check_role_site(self, super().clean())

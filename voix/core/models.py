@@ -56,9 +56,12 @@ class Organisation(models.Model):
         """Ids of this organisation and every organisation below it."""
         found, frontier = {self.pk}, {self.pk}
         while frontier:
-            frontier = set(
-                Organisation.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-            ) - found
+            frontier = (
+                set(
+                    Organisation.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+                )
+                - found
+            )
             found |= frontier
         return found
 
@@ -71,9 +74,7 @@ class Organisation(models.Model):
 
     def closure_dates(self) -> frozenset:
         return frozenset(
-            day
-            for closure in self.closures.filter(site__isnull=True)
-            for day in closure.days()
+            day for closure in self.closures.filter(site__isnull=True) for day in closure.days()
         )
 
     def calendar(self) -> workdays.WorkCalendar:
@@ -147,20 +148,21 @@ class Site(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        if self.insee_code and not (
-            len(self.insee_code) == 5 and self.insee_code[:2].isalnum() and self.insee_code.isalnum()
-        ):
-            raise ValidationError({"insee_code": "Le code INSEE compte 5 caractères (ex. 53130)."})
-        if self.postcode and not (len(self.postcode) == 5 and self.postcode.isdigit()):
-            raise ValidationError({"postcode": "Le code postal compte 5 chiffres (ex. 53000)."})
-
     def get_absolute_url(self):
         return reverse("core:site_public", args=[self.organisation.slug, self.slug])
 
     @property
     def is_relay(self) -> bool:
         return self.kind in RELAY_KINDS
+
+    def clean(self):
+        errors = {}
+        if self.insee_code and not (len(self.insee_code) == 5 and self.insee_code.isalnum()):
+            errors["insee_code"] = "Le code INSEE compte 5 caractères (ex. 53130)."
+        if self.postcode and not (len(self.postcode) == 5 and self.postcode.isdigit()):
+            errors["postcode"] = "Le code postal compte 5 chiffres (ex. 53000)."
+        if errors:
+            raise ValidationError(errors)
 
     def weekly_hours(self) -> tuple:
         days = [[] for _ in range(7)]
@@ -349,10 +351,16 @@ class Membership(models.Model):
     def clean(self):
         if self.role == Role.PARTENAIRE and self.site_id is None:
             raise ValidationError({"site": "Un conseiller de relais est rattaché à un relais."})
-        if self.site_id and self.organisation_id and self.site.organisation_id != self.organisation_id:
+        if (
+            self.site_id
+            and self.organisation_id
+            and self.site.organisation_id != self.organisation_id
+        ):
             raise ValidationError({"site": "Ce site n'appartient pas à cet organisme."})
         if self.role == Role.PARTENAIRE and self.site_id and not self.site.is_relay:
-            raise ValidationError({"site": "Un conseiller de relais est rattaché à un relais partenaire."})
+            raise ValidationError(
+                {"site": "Un conseiller de relais est rattaché à un relais partenaire."}
+            )
 
 
 class AuditLogQuerySet(models.QuerySet):

@@ -44,7 +44,9 @@ def _descendants(root_ids: set[int]) -> dict[int, int]:
     origin = {pk: pk for pk in root_ids}
     frontier = set(root_ids)
     while frontier:
-        children = Organisation.objects.filter(parent_id__in=frontier).values_list("pk", "parent_id")
+        children = Organisation.objects.filter(parent_id__in=frontier).values_list(
+            "pk", "parent_id"
+        )
         frontier = set()
         for pk, parent_id in children:
             if pk not in origin:
@@ -93,7 +95,11 @@ def forget_scope(user) -> None:
 
 
 def scoped(
-    queryset: QuerySet, user, *, organisation: str | None = "organisation", site: str | None = "site"
+    queryset: QuerySet,
+    user,
+    *,
+    organisation: str | None = "organisation",
+    site: str | None = "site",
 ) -> QuerySet:
     """Filter *queryset* to the rows *user* may see.
 
@@ -112,7 +118,9 @@ def scoped(
     return queryset.filter(condition)
 
 
-def get_scoped_or_404(queryset: QuerySet, user, *, organisation="organisation", site="site", **lookup):
+def get_scoped_or_404(
+    queryset: QuerySet, user, *, organisation="organisation", site="site", **lookup
+):
     """Fetch one row inside *user*'s scope, or raise 404 (never 403: no existence leak)."""
     try:
         return scoped(queryset, user, organisation=organisation, site=site).get(**lookup)

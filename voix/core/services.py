@@ -34,7 +34,9 @@ def record_event(actor, action: str, obj=None, *, organisation=None, changes=Non
         organisation = obj if isinstance(obj, Organisation) else getattr(obj, "organisation", None)
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=(f"{actor.full_name} <{actor.email}>" if getattr(actor, "pk", None) else "système"),
+        actor_label=(
+            f"{actor.full_name} <{actor.email}>" if getattr(actor, "pk", None) else "système"
+        ),
         action=action,
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
@@ -112,7 +114,9 @@ def validate_opening_hours(intervals) -> list[tuple[int, time, time]]:
             continue
         cleaned.append((weekday, opens, closes))
     cleaned.sort()
-    for (day_a, opens_a, closes_a), (day_b, opens_b, closes_b) in zip(cleaned, cleaned[1:]):
+    for (day_a, opens_a, closes_a), (day_b, opens_b, closes_b) in zip(
+        cleaned, cleaned[1:], strict=False
+    ):
         if day_a == day_b and opens_b < closes_a:
             errors.append(
                 f"Le {Weekday(day_a).label}, les plages {opens_a:%H:%M}–{closes_a:%H:%M} et "
@@ -210,7 +214,9 @@ def add_membership(actor, user: User, organisation: Organisation, role: str, sit
     """Give *user* a role in *organisation* (a partner role needs a relay site)."""
     membership = Membership(user=user, organisation=organisation, site=site, role=role)
     membership.clean()
-    if Membership.objects.filter(user=user, organisation=organisation, site=site, role=role).exists():
+    if Membership.objects.filter(
+        user=user, organisation=organisation, site=site, role=role
+    ).exists():
         raise ValidationError("Cette personne a déjà ce rôle à cet endroit.")
     membership.save()
     forget_scope(user)

@@ -54,7 +54,9 @@ urlpatterns = [
         name="admin_closure_create",
     ),
     path("administration/sites/<int:pk>/", views.admin_site_edit, name="admin_site_edit"),
-    path("administration/sites/<int:pk>/horaires/", views.admin_site_hours, name="admin_site_hours"),
+    path(
+        "administration/sites/<int:pk>/horaires/", views.admin_site_hours, name="admin_site_hours"
+    ),
     path(
         "administration/fermetures/<int:pk>/supprimer/",
         views.admin_closure_delete,

@@ -10,15 +10,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse, HttpResponseServerError
-from django.template import loader
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import forms, services, workdays
 from .models import AuditEvent, Closure, Membership, Organisation, Role, Site, User
-from .scoping import get_scoped_or_404, organisations_with_role, scope_for
+from .scoping import organisations_with_role, scope_for
 
 
 def role_required(*roles):
@@ -65,7 +65,9 @@ def public_index(request):
     organisations = Organisation.objects.filter(is_public=True, kind="organisme").select_related(
         "parent"
     )
-    return render(request, "core/public_index.html", {"organisations": organisations, "nav": "public"})
+    return render(
+        request, "core/public_index.html", {"organisations": organisations, "nav": "public"}
+    )
 
 
 def _opening_status(site, now):
@@ -239,7 +241,9 @@ def admin_organisation_create(request):
     form = forms.OrganisationForm(request.POST or None, parents=parents)
     if not request.user.is_superuser:
         form.fields["parent"].required = True
-        form.fields["parent"].help_text = "Un nouvel organisme se place sous un réseau que vous administrez."
+        form.fields[
+            "parent"
+        ].help_text = "Un nouvel organisme se place sous un réseau que vous administrez."
     if request.method == "POST" and form.is_valid():
         try:
             organisation = services.create_organisation(request.user, **form.cleaned_data)
@@ -251,7 +255,12 @@ def admin_organisation_create(request):
     return render(
         request,
         "core/admin/form_page.html",
-        {"form": form, "title": "Nouvel organisme", "back": reverse("core:admin_organisations"), "nav": "admin"},
+        {
+            "form": form,
+            "title": "Nouvel organisme",
+            "back": reverse("core:admin_organisations"),
+            "nav": "admin",
+        },
     )
 
 
@@ -263,7 +272,9 @@ def admin_organisation_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_organisation(request.user, Organisation.objects.get(pk=pk), **form.cleaned_data)
+            services.update_organisation(
+                request.user, Organisation.objects.get(pk=pk), **form.cleaned_data
+            )
         except ValidationError as error:
             form_errors_to_messages(request, error, form)
         else:
@@ -293,7 +304,9 @@ def admin_site_create(request, pk):
         except ValidationError as error:
             form_errors_to_messages(request, error, form)
         else:
-            messages.success(request, f"Le site « {site} » a été créé. Indiquez maintenant ses horaires.")
+            messages.success(
+                request, f"Le site « {site} » a été créé. Indiquez maintenant ses horaires."
+            )
             return redirect("core:admin_site_hours", pk=site.pk)
     return render(
         request,
@@ -309,7 +322,9 @@ def admin_site_create(request, pk):
 
 def _administered_site_or_404(request, pk):
     return get_object_or_404(
-        Site.objects.filter(organisation__in=administered(request.user)).select_related("organisation"),
+        Site.objects.filter(organisation__in=administered(request.user)).select_related(
+            "organisation"
+        ),
         pk=pk,
     )
 
@@ -334,7 +349,10 @@ def admin_site_edit(request, pk):
             "form": form,
             "title": f"Site — {site}",
             "back": reverse("core:admin_organisation_edit", args=[site.organisation_id]),
-            "extra_link": (reverse("core:admin_site_hours", args=[site.pk]), "Modifier les horaires"),
+            "extra_link": (
+                reverse("core:admin_site_hours", args=[site.pk]),
+                "Modifier les horaires",
+            ),
             "nav": "admin",
         },
     )
@@ -352,7 +370,9 @@ def admin_site_hours(request, pk):
         else:
             messages.success(request, f"Les horaires de « {site} » sont enregistrés.")
             return redirect("core:admin_organisation_edit", pk=site.organisation_id)
-    return render(request, "core/admin/site_hours.html", {"site": site, "form": form, "nav": "admin"})
+    return render(
+        request, "core/admin/site_hours.html", {"site": site, "form": form, "nav": "admin"}
+    )
 
 
 @admin_required
@@ -394,8 +414,11 @@ def admin_closure_delete(request, pk):
         "core/admin/confirm.html",
         {
             "title": "Supprimer une fermeture exceptionnelle",
-            "question": f"Supprimer la fermeture « {closure.label} » du {closure.start_date:%d/%m/%Y} "
-            f"au {closure.end_date:%d/%m/%Y} ? Le site sera de nouveau annoncé ouvert ces jours-là.",
+            "question": (
+                f"Supprimer la fermeture « {closure.label} » du {closure.start_date:%d/%m/%Y} "
+                f"au {closure.end_date:%d/%m/%Y} ? "
+                "Le site sera de nouveau annoncé ouvert ces jours-là."
+            ),
             "confirm_label": "Supprimer la fermeture",
             "back": back,
             "nav": "admin",
@@ -428,9 +451,7 @@ def admin_people(request):
     if query:
         people = people.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     page = Paginator(people.order_by("full_name"), 50).get_page(request.GET.get("page"))
-    return render(
-        request, "core/admin/people.html", {"page": page, "query": query, "nav": "admin"}
-    )
+    return render(request, "core/admin/people.html", {"page": page, "query": query, "nav": "admin"})
 
 
 @admin_required
@@ -460,7 +481,12 @@ def admin_person_create(request):
     return render(
         request,
         "core/admin/form_page.html",
-        {"form": form, "title": "Nouvelle personne", "back": reverse("core:admin_people"), "nav": "admin"},
+        {
+            "form": form,
+            "title": "Nouvelle personne",
+            "back": reverse("core:admin_people"),
+            "nav": "admin",
+        },
     )
 
 
@@ -468,7 +494,9 @@ def admin_person_create(request):
 def admin_person_edit(request, pk):
     organisations = administered(request.user)
     person = get_object_or_404(_people_in(organisations), pk=pk)
-    form = forms.PersonForm(request.POST if "save_person" in request.POST else None, instance=person)
+    form = forms.PersonForm(
+        request.POST if "save_person" in request.POST else None, instance=person
+    )
     membership_form = forms.MembershipForm(
         request.POST if "add_membership" in request.POST else None, organisations=organisations
     )
@@ -552,14 +580,18 @@ def audit_log(request):
     query = request.GET.get("q", "").strip()
     if query:
         events = events.filter(
-            Q(actor_label__icontains=query) | Q(object_repr__icontains=query) | Q(action__icontains=query)
+            Q(actor_label__icontains=query)
+            | Q(object_repr__icontains=query)
+            | Q(action__icontains=query)
         )
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="journal-audit.csv"'
         response.write("\ufeff")
         writer = csv.writer(response, delimiter=";")
-        writer.writerow(["date", "auteur", "action", "type d'objet", "identifiant", "objet", "détail"])
+        writer.writerow(
+            ["date", "auteur", "action", "type d'objet", "identifiant", "objet", "détail"]
+        )
         for event in events.iterator():
             writer.writerow(
                 [
@@ -574,7 +606,9 @@ def audit_log(request):
             )
         return response
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/admin/audit_log.html", {"page": page, "query": query, "nav": "admin"})
+    return render(
+        request, "core/admin/audit_log.html", {"page": page, "query": query, "nav": "admin"}
+    )
 
 
 @require_POST
@@ -602,4 +636,3 @@ def error_404(request, exception=None):
 def error_500(request):
     # No request context: the failure may come from the database the context needs.
     return HttpResponseServerError(loader.get_template("500.html").render())
-

@@ -1,5 +1,5 @@
-from django.http import Http404
 import pytest
+from django.http import Http404
 
 from voix.core import services
 from voix.core.models import Organisation, Role, Site

@@ -30,7 +30,9 @@ def test_opening_hours_ending_before_they_start_are_refused(world):
 def test_opening_hours_are_replaced_and_audited(world):
     services.set_opening_hours(world.people["admin"], world.site, [(4, time(9), time(12))])
     assert [str(s) for s in world.site.opening_hours.all()] == ["vendredi 09:00–12:00"]
-    event = AuditEvent.objects.filter(action="site.horaires_modifiés", object_id=str(world.site.pk)).first()
+    event = AuditEvent.objects.filter(
+        action="site.horaires_modifiés", object_id=str(world.site.pk)
+    ).first()
     assert event.actor == world.people["admin"]
     assert event.changes["après"] == ["vendredi 09:00–12:00"]
 
@@ -96,7 +98,11 @@ def test_audit_log_records_who_did_what(world):
     admin = world.people["admin"]
     services.update_site(admin, world.site, name="Siège renommé")
     event = AuditEvent.objects.first()
-    assert (event.actor, event.action, event.object_repr) == (admin, "site.modifié", "Siège renommé")
+    assert (event.actor, event.action, event.object_repr) == (
+        admin,
+        "site.modifié",
+        "Siège renommé",
+    )
     assert event.changes["name"] == ["Siège test", "Siège renommé"]
     assert event.organisation == world.caf
 

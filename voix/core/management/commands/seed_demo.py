@@ -30,16 +30,56 @@ def weekly(morning=MORNING, afternoon=AFTERNOON, *, days=range(5), closed_aftern
 
 CAF_SITES = [
     # slug, name, kind, address, postcode, commune, insee, hours
-    ("laval-siege", "Caf de la Mayenne — siège de Laval", "siege", "12 rue de la Démonstration",
-     "53000", "Laval", "53130", weekly(closed_afternoons=(3,))),
-    ("chateau-gontier", "Antenne de Château-Gontier-sur-Mayenne", "antenne", "3 place de l'Exemple",
-     "53200", "Château-Gontier-sur-Mayenne", "53062", weekly(days=(0, 1, 3, 4), closed_afternoons=(4,))),
-    ("mayenne", "Antenne de Mayenne", "antenne", "8 quai de l'Exemple",
-     "53100", "Mayenne", "53147", weekly(days=(0, 1, 2, 4))),
-    ("evron-permanence", "Permanence d'Évron", "permanence", "Mairie, place de l'Exemple",
-     "53600", "Évron", "53097", [(2, time(9, 0), time(12, 0))]),
-    ("craon-permanence", "Permanence de Craon", "permanence", "Maison des services, rue de l'Exemple",
-     "53400", "Craon", "53084", [(1, time(9, 0), time(12, 0))]),
+    (
+        "laval-siege",
+        "Caf de la Mayenne — siège de Laval",
+        "siege",
+        "12 rue de la Démonstration",
+        "53000",
+        "Laval",
+        "53130",
+        weekly(closed_afternoons=(3,)),
+    ),
+    (
+        "chateau-gontier",
+        "Antenne de Château-Gontier-sur-Mayenne",
+        "antenne",
+        "3 place de l'Exemple",
+        "53200",
+        "Château-Gontier-sur-Mayenne",
+        "53062",
+        weekly(days=(0, 1, 3, 4), closed_afternoons=(4,)),
+    ),
+    (
+        "mayenne",
+        "Antenne de Mayenne",
+        "antenne",
+        "8 quai de l'Exemple",
+        "53100",
+        "Mayenne",
+        "53147",
+        weekly(days=(0, 1, 2, 4)),
+    ),
+    (
+        "evron-permanence",
+        "Permanence d'Évron",
+        "permanence",
+        "Mairie, place de l'Exemple",
+        "53600",
+        "Évron",
+        "53097",
+        [(2, time(9, 0), time(12, 0))],
+    ),
+    (
+        "craon-permanence",
+        "Permanence de Craon",
+        "permanence",
+        "Maison des services, rue de l'Exemple",
+        "53400",
+        "Craon",
+        "53084",
+        [(1, time(9, 0), time(12, 0))],
+    ),
 ]
 
 FS_HOURS = weekly((time(9, 0), time(12, 30)), (time(14, 0), time(17, 0)), closed_afternoons=(2,))
@@ -83,7 +123,7 @@ class Command(BaseCommand):
             parent=network,
             departement="53",
             phone="32 30",
-            description="Caisse d'allocations familiales de la Mayenne — organisme de démonstration.",
+            description="Caisse d’allocations familiales de la Mayenne (démonstration).",
         )
         for slug, name, kind, address, postcode, commune, insee, hours in CAF_SITES:
             self.site(caf, slug, name, kind, address, postcode, commune, insee, hours)
@@ -102,11 +142,17 @@ class Command(BaseCommand):
         if not caf.closures.exists():
             year = date.today().year
             services.add_closure(
-                None, caf, start_date=date(year, 12, 24), end_date=date(year, 12, 24),
+                None,
+                caf,
+                start_date=date(year, 12, 24),
+                end_date=date(year, 12, 24),
                 label="Fermeture exceptionnelle de la veille de Noël",
             )
             services.add_closure(
-                None, caf, start_date=date(year + 1, 5, 15), end_date=date(year + 1, 5, 15),
+                None,
+                caf,
+                start_date=date(year + 1, 5, 15),
+                end_date=date(year + 1, 5, 15),
                 label="Pont de l'Ascension",
             )
 
@@ -115,10 +161,19 @@ class Command(BaseCommand):
             name="Cpam de la Moselle (démo)",
             kind="organisme",
             departement="57",
-            description="Organisme sans lien avec la Caf de la Mayenne : sert à montrer le cloisonnement.",
+            description="Sans lien avec la Caf de la Mayenne : montre le cloisonnement.",
         )
-        self.site(outsider, "metz", "Cpam de la Moselle — accueil de Metz", "siege",
-                  "1 avenue de l'Exemple", "57000", "Metz", "57463", weekly())
+        self.site(
+            outsider,
+            "metz",
+            "Cpam de la Moselle — accueil de Metz",
+            "siege",
+            "1 avenue de l'Exemple",
+            "57000",
+            "Metz",
+            "57463",
+            weekly(),
+        )
 
         for email, name, role, site_slug in PEOPLE:
             site = caf.sites.get(slug=site_slug) if site_slug else None
@@ -165,9 +220,11 @@ class Command(BaseCommand):
             user = services.create_person(
                 None, email=email, full_name=name, password=DEMO_PASSWORD, organisation=organisation
             )
-        if role and not Membership.objects.filter(
-            user=user, organisation=organisation, role=role, site=site
-        ).exists():
+        if (
+            role
+            and not Membership.objects.filter(
+                user=user, organisation=organisation, role=role, site=site
+            ).exists()
+        ):
             services.add_membership(None, user, organisation, role, site=site)
         return user
-
