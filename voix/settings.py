@@ -204,9 +204,9 @@ if TASK_BACKEND not in TASK_BACKENDS:
 if TASK_BACKEND == "redis" and not REDIS_URL:
     config_error("REDIS_URL", "obligatoire quand TASK_BACKEND=redis.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}
+INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
 if REDIS_URL:
-    INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
