@@ -256,9 +256,18 @@ def public_holidays(region: str, year: int) -> dict[date, str]:
     return dict(_holiday_items(region, year))
 
 
+def calendar_of(source) -> WorkCalendar:
+    """The calendar itself, or the ``calendar()`` of a Site or an Organisation.
+
+    Every public function below accepts any of the three as its calendar argument.
+    """
+    return source if isinstance(source, WorkCalendar) else source.calendar()
+
+
 def is_working_day(d: date, cal: WorkCalendar) -> bool:
     """Whether ``d`` is a working day: Monday–Friday, not a public holiday of
     the region and not a closure day."""
+    cal = calendar_of(cal)
     if isinstance(d, datetime):
         raise TypeError("is_working_day expects a date; convert the datetime to a local date first")
     return d.weekday() < 5 and d not in cal.closures and d not in _holiday_set(cal.region, d.year)
@@ -289,6 +298,7 @@ def effective_start(received_at: datetime | date, cal: WorkCalendar) -> date:
     ``received_at`` is an aware datetime, converted to ``cal.tz``. A plain
     ``date`` is also accepted and is rolled forward to a working day.
     """
+    cal = calendar_of(cal)
     if not isinstance(received_at, datetime):
         return _roll_forward(received_at, cal)
     local = _local(received_at, cal)
@@ -316,6 +326,7 @@ def add_working_days(start: datetime | date, n: int, cal: WorkCalendar) -> date:
     start. Raises ``ValueError`` if ``n`` is negative.
     """
     n = _check_n(n)
+    cal = calendar_of(cal)
     day = effective_start(start, cal)
     for _ in range(n):
         day = _next_working_day(day, cal)
@@ -335,6 +346,7 @@ def working_days_between(a: datetime | date, b: datetime | date, cal: WorkCalend
     ``working_days_between(s, add_working_days(s, n, cal), cal) == n`` when
     ``s`` is a working day or a datetime.
     """
+    cal = calendar_of(cal)
     first, last = _as_day(a, cal), _as_day(b, cal)
     sign = 1
     if last < first:
@@ -361,6 +373,7 @@ def next_opening(cal: WorkCalendar, at: datetime) -> datetime:
     the receipt rule, a day without hours is closed. Raises ``ValueError`` if
     nothing opens within 400 days (e.g. a calendar without any hours).
     """
+    cal = calendar_of(cal)
     local = _local(at, cal)
     today, now = local.date(), local.time()
     for offset in range(_OPENING_SEARCH_DAYS + 1):
@@ -470,6 +483,7 @@ def add_working_days_bulk(starts, ns, cal: WorkCalendar) -> np.ndarray:
     the receipt rule. ``ns`` is an integer array (or scalar) broadcast
     against ``starts``; all values must be ``>= 0``. NaT is rejected.
     """
+    cal = calendar_of(cal)
     starts = _datetime_array(starts, "starts")
     ns = np.asarray(ns)
     if ns.dtype.kind not in "iu":
@@ -499,6 +513,7 @@ def working_days_between_bulk(a, b, cal: WorkCalendar) -> np.ndarray:
     ``datetime64[D]`` dates (taken as-is) or of finer ``datetime64`` naive
     local wall-clock times in ``cal.tz`` (receipt rule applied first).
     """
+    cal = calendar_of(cal)
     a = _datetime_array(a, "a")
     b = _datetime_array(b, "b")
     shape = np.broadcast_shapes(a.shape, b.shape)

@@ -127,3 +127,26 @@ def test_database_refuses_update_and_delete_of_the_audit_log(world):
             cursor.execute(sql)
     assert not AuditEvent.objects.filter(action="falsifié").exists()
     assert AuditEvent.objects.count() > 0
+
+
+def test_next_opening_of_a_site_skips_its_closure(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from voix.core.workdays import next_opening
+
+    paris = ZoneInfo("Europe/Paris")
+    # Closure « Inventaire » covers Wednesday 2 and Thursday 3 January 2030.
+    at = datetime(2030, 1, 2, 10, 0, tzinfo=paris)
+    assert next_opening(world.site, at) == datetime(2030, 1, 4, 8, 30, tzinfo=paris)
+    # The other organisation is not closed those days.
+    assert next_opening(world.other_site, at) == at
+
+
+def test_deadlines_follow_the_sites_territory(world):
+    from voix.core.workdays import add_working_days
+
+    # Thursday 2 April 2026 + 1 working day: Friday 3 in Laval, but Good Friday is a
+    # public holiday in Metz (Alsace-Moselle), and Monday 6 is Easter Monday everywhere.
+    assert add_working_days(date(2026, 4, 2), 1, world.site) == date(2026, 4, 3)
+    assert add_working_days(date(2026, 4, 2), 1, world.other_site) == date(2026, 4, 7)
