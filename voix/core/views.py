@@ -58,6 +58,30 @@ def form_errors_to_messages(request, error: ValidationError, form=None):
             messages.error(request, message)
 
 
+def submitted(request, form, action, success, next_url):
+    """Run a form's action: validate, call the service, flash *success*, redirect.
+
+    *action(cleaned_data)* calls one service; its ValidationError lands on the form.
+    *success* and *next_url* may be callables of the action's result. Returns the
+    redirect, or None when the page should be shown (again) with the form.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = action(form.cleaned_data)
+    except ValidationError as error:
+        form_errors_to_messages(request, error, form)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(next_url(result) if callable(next_url) else next_url)
+
+
+def form_page(request, form, title, back, **extra):
+    """The administration page that shows one form (title, cancel link)."""
+    context = {"form": form, "title": title, "back": back, "nav": "admin", **extra}
+    return render(request, "core/admin/form_page.html", context)
+
+
 # ----- public pages ---------------------------------------------------------------------
 
 
@@ -244,24 +268,14 @@ def admin_organisation_create(request):
         form.fields[
             "parent"
         ].help_text = "Un nouvel organisme se place sous un réseau que vous administrez."
-    if request.method == "POST" and form.is_valid():
-        try:
-            organisation = services.create_organisation(request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, f"L'organisme « {organisation} » a été créé.")
-            return redirect("core:admin_organisation_edit", pk=organisation.pk)
-    return render(
+    done = submitted(
         request,
-        "core/admin/form_page.html",
-        {
-            "form": form,
-            "title": "Nouvel organisme",
-            "back": reverse("core:admin_organisations"),
-            "nav": "admin",
-        },
+        form,
+        lambda data: services.create_organisation(request.user, **data),
+        lambda organisation: f"L'organisme « {organisation} » a été créé.",
+        lambda organisation: reverse("core:admin_organisation_edit", args=[organisation.pk]),
     )
+    return done or form_page(request, form, "Nouvel organisme", reverse("core:admin_organisations"))
 
 
 @admin_required
@@ -270,17 +284,17 @@ def admin_organisation_edit(request, pk):
     form = forms.OrganisationForm(
         request.POST or None, instance=organisation, parents=administered(request.user)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_organisation(
-                request.user, Organisation.objects.get(pk=pk), **form.cleaned_data
-            )
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, "Les informations de l'organisme sont enregistrées.")
-            return redirect("core:admin_organisation_edit", pk=pk)
-    return render(
+    # The form validated into `organisation`; the service gets a fresh copy to diff against.
+    done = submitted(
+        request,
+        form,
+        lambda data: services.update_organisation(
+            request.user, Organisation.objects.get(pk=pk), **data
+        ),
+        "Les informations de l'organisme sont enregistrées.",
+        reverse("core:admin_organisation_edit", args=[pk]),
+    )
+    return done or render(
         request,
         "core/admin/organisation_edit.html",
         {
@@ -297,26 +311,18 @@ def admin_organisation_edit(request, pk):
 def admin_site_create(request, pk):
     organisation = _administered_or_404(request, pk)
     form = forms.SiteForm(request.POST or None, instance=Site(organisation=organisation))
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            site = services.create_site(request.user, organisation, **fields)
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(
-                request, f"Le site « {site} » a été créé. Indiquez maintenant ses horaires."
-            )
-            return redirect("core:admin_site_hours", pk=site.pk)
-    return render(
+    done = submitted(
         request,
-        "core/admin/form_page.html",
-        {
-            "form": form,
-            "title": f"Nouveau site — {organisation}",
-            "back": reverse("core:admin_organisation_edit", args=[organisation.pk]),
-            "nav": "admin",
-        },
+        form,
+        lambda data: services.create_site(request.user, organisation, **data),
+        lambda site: f"Le site « {site} » a été créé. Indiquez maintenant ses horaires.",
+        lambda site: reverse("core:admin_site_hours", args=[site.pk]),
+    )
+    return done or form_page(
+        request,
+        form,
+        f"Nouveau site — {organisation}",
+        reverse("core:admin_organisation_edit", args=[organisation.pk]),
     )
 
 
@@ -333,28 +339,22 @@ def _administered_site_or_404(request, pk):
 def admin_site_edit(request, pk):
     site = _administered_site_or_404(request, pk)
     form = forms.SiteForm(request.POST or None, instance=site)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            services.update_site(request.user, Site.objects.get(pk=pk), **fields)
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, "Les informations du site sont enregistrées.")
-            return redirect("core:admin_organisation_edit", pk=site.organisation_id)
-    return render(
+    done = submitted(
         request,
-        "core/admin/form_page.html",
-        {
-            "form": form,
-            "title": f"Site — {site}",
-            "back": reverse("core:admin_organisation_edit", args=[site.organisation_id]),
-            "extra_link": (
-                reverse("core:admin_site_hours", args=[site.pk]),
-                "Modifier les horaires",
-            ),
-            "nav": "admin",
-        },
+        form,
+        lambda data: services.update_site(request.user, Site.objects.get(pk=pk), **data),
+        "Les informations du site sont enregistrées.",
+        reverse("core:admin_organisation_edit", args=[site.organisation_id]),
+    )
+    return done or form_page(
+        request,
+        form,
+        f"Site — {site}",
+        reverse("core:admin_organisation_edit", args=[site.organisation_id]),
+        extra_link=(
+            reverse("core:admin_site_hours", args=[site.pk]),
+            "Modifier les horaires",
+        ),
     )
 
 
@@ -362,15 +362,14 @@ def admin_site_edit(request, pk):
 def admin_site_hours(request, pk):
     site = _administered_site_or_404(request, pk)
     form = forms.OpeningHoursForm(request.POST or None, site=site)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_opening_hours(request.user, site, form.cleaned_data["intervals"])
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, f"Les horaires de « {site} » sont enregistrés.")
-            return redirect("core:admin_organisation_edit", pk=site.organisation_id)
-    return render(
+    done = submitted(
+        request,
+        form,
+        lambda data: services.set_opening_hours(request.user, site, data["intervals"]),
+        f"Les horaires de « {site} » sont enregistrés.",
+        reverse("core:admin_organisation_edit", args=[site.organisation_id]),
+    )
+    return done or render(
         request, "core/admin/site_hours.html", {"site": site, "form": form, "nav": "admin"}
     )
 
@@ -379,23 +378,18 @@ def admin_site_hours(request, pk):
 def admin_closure_create(request, pk):
     organisation = _administered_or_404(request, pk)
     form = forms.ClosureForm(request.POST or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_closure(request.user, organisation, **form.cleaned_data)
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, "La fermeture exceptionnelle est enregistrée.")
-            return redirect("core:admin_organisation_edit", pk=organisation.pk)
-    return render(
+    done = submitted(
         request,
-        "core/admin/form_page.html",
-        {
-            "form": form,
-            "title": f"Fermeture exceptionnelle — {organisation}",
-            "back": reverse("core:admin_organisation_edit", args=[organisation.pk]),
-            "nav": "admin",
-        },
+        form,
+        lambda data: services.add_closure(request.user, organisation, **data),
+        "La fermeture exceptionnelle est enregistrée.",
+        reverse("core:admin_organisation_edit", args=[organisation.pk]),
+    )
+    return done or form_page(
+        request,
+        form,
+        f"Fermeture exceptionnelle — {organisation}",
+        reverse("core:admin_organisation_edit", args=[organisation.pk]),
     )
 
 
@@ -458,36 +452,17 @@ def admin_people(request):
 def admin_person_create(request):
     organisations = administered(request.user)
     form = forms.NewPersonForm(request.POST or None, organisations=organisations)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            person = services.invite_person(
-                request.user,
-                email=data["email"],
-                full_name=data["full_name"],
-                organisation=data["organisation"],
-                role=data["role"],
-                site=data.get("site"),
-            )
-        except ValidationError as error:
-            form_errors_to_messages(request, error, form)
-        else:
-            messages.success(
-                request,
-                f"Le compte de {person} est créé. Un courriel d'invitation lui permet de choisir "
-                "son mot de passe.",
-            )
-            return redirect("core:admin_person_edit", pk=person.pk)
-    return render(
+    done = submitted(
         request,
-        "core/admin/form_page.html",
-        {
-            "form": form,
-            "title": "Nouvelle personne",
-            "back": reverse("core:admin_people"),
-            "nav": "admin",
-        },
+        form,
+        lambda data: services.invite_person(request.user, **data),
+        lambda person: (
+            f"Le compte de {person} est créé. Un courriel d'invitation lui permet "
+            "de choisir son mot de passe."
+        ),
+        lambda person: reverse("core:admin_person_edit", args=[person.pk]),
     )
+    return done or form_page(request, form, "Nouvelle personne", reverse("core:admin_people"))
 
 
 @admin_required
