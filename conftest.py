@@ -23,25 +23,24 @@ PERSONAS = [
 
 
 @pytest.fixture(autouse=True)
-def _audit_guards_lifted_for_flush(request):
-    """Transactional tests empty the database afterwards: lift the audit triggers around them.
+def _audit_guards(request):
+    """Keep the audit-log triggers on, except around tests that empty the database.
 
-    Autouse fixtures are set up first and torn down last, so the guards come back after the
-    flush. Tests of the guards themselves use the ordinary (rolled back) `db` fixture.
+    Transactional tests (and the live server) flush every table afterwards, which the
+    triggers would refuse, and pytest-django may flush after this fixture's teardown. So
+    the guards are lifted before such a test and put back before the next test that uses
+    the ordinary rolled-back database, where the guards themselves are tested.
     """
-    if not set(request.fixturenames) & {"transactional_db", "live_server"}:
-        yield
+    names = set(request.fixturenames)
+    if not names & {"db", "transactional_db", "live_server"}:
         return
     from django.db import connection
 
     request.getfixturevalue("django_db_setup")
-    blocker = request.getfixturevalue("django_db_blocker")
-    with blocker.unblock():
+    with request.getfixturevalue("django_db_blocker").unblock():
         audit_guard.remove_guards(connection)
-    yield
-    with blocker.unblock():
-        audit_guard.remove_guards(connection)
-        audit_guard.install_guards(connection)
+        if not names & {"transactional_db", "live_server"}:
+            audit_guard.install_guards(connection)
 
 
 @pytest.fixture(autouse=True)

@@ -38,8 +38,19 @@ def session_cookie(user, live_server_url: str) -> dict:
     return {"name": cookie.key, "value": cookie.value, "url": live_server_url}
 
 
+def settle(page) -> None:
+    """Wait for running CSS transitions and animations (a half-faded text fails contrast)."""
+    page.evaluate(
+        """() => Promise.race([
+            Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))),
+            new Promise(resolve => setTimeout(resolve, 2000)),  // an endless animation
+        ])"""
+    )
+
+
 def run_axe(page, axe_js: str) -> list[dict]:
-    """Run axe-core (WCAG 2.1 A and AA rules) on the page; return the violations."""
+    """Run axe-core (WCAG 2.1 A and AA rules) on the settled page; return the violations."""
+    settle(page)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_js)
     return page.evaluate(
@@ -98,7 +109,15 @@ FOCUSABLE_JS = """() => {
 ACTIVE_JS = """() => {
     const el = document.activeElement;
     if (!el || el === document.body) return null;
-    return el.dataset.tabId ?? `untracked <${el.tagName.toLowerCase()}>`;
+    // A focus ring drawn on the element or, as the design system does for enlarged links, on
+    // one of its pseudo-elements. Not :focus-visible means focus sits inside the element's
+    // own shadow tree (the clock button of a time input), which the browser rings itself.
+    const ringed = pseudo => {
+        const style = getComputedStyle(el, pseudo);
+        return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
+    };
+    const outlined = !el.matches(':focus-visible') || [null, '::before', '::after'].some(ringed);
+    return {id: el.dataset.tabId ?? `untracked <${el.tagName.toLowerCase()}>`, outlined};
 }"""
 
 
@@ -107,17 +126,20 @@ def focusable(page) -> dict[str, str]:
     return {item["id"]: item["what"] for item in page.evaluate(FOCUSABLE_JS)}
 
 
-def tab_walk(page, limit: int = 400) -> list[str]:
+def tab_walk(page, limit: int = 400) -> tuple[list[str], set[str]]:
     """Press Tab from the top of a freshly loaded page until focus leaves it.
 
-    Returns the tab ids (see `focusable`) in the order they got focus.
+    Returns the tab ids (see `focusable`) in the order they got focus, and the ids of those
+    that showed no focus ring (outline) while focused.
     """
-    reached = []
+    reached, unringed = [], set()
     for _ in range(limit):
         page.keyboard.press("Tab")
         active = page.evaluate(ACTIVE_JS)
-        if active is None or (reached and active == reached[0]):
+        if active is None or (reached and active["id"] == reached[0]):
             break
-        if not reached or reached[-1] != active:  # time inputs take one Tab per segment
-            reached.append(active)
-    return reached
+        if not active["outlined"]:
+            unringed.add(active["id"])
+        if not reached or reached[-1] != active["id"]:  # time inputs take one Tab per segment
+            reached.append(active["id"])
+    return reached, unringed

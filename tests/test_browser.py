@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from conftest import PASSWORD, PERSONAS, build_world
@@ -46,6 +47,11 @@ def browser():
         )
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps its database
+        # connections per async context (asgiref), not per thread: close both sets, or
+        # PostgreSQL refuses to drop the test database ("being accessed by other users").
+        connections.close_all()
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
@@ -59,53 +65,46 @@ def live_world(transactional_db):
 
 
 @pytest.fixture
-def server(request, live_world):
-    """pytest-django's live server, asked for at run time rather than by name, on purpose.
-
-    A test that names `live_server` gets its `transactional_db` from pytest-django's autouse
-    helper, set up before the root conftest's audit-guard fixture and so torn down after it:
-    the flush then meets the reinstalled append-only triggers and fails. Asked for here, the
-    database comes from `live_world` (after the guards are lifted) and is flushed before they
-    come back.
-    """
-    live_server = request.getfixturevalue("live_server")
-    live_server._live_server_modified_settings.enable()
-    yield live_server
-    live_server._live_server_modified_settings.disable()
-
-
-def _keep_local(route):
-    """Nothing leaves the machine: any request outside the live server is refused."""
-    if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-        route.continue_()
-    else:
-        route.abort()
+def server(live_server, live_world):
+    """The live server, with the test world already in its database."""
+    return live_server
 
 
 @pytest.fixture
 def open_page(browser, server, live_world):
     """open_page("admin", dark=True) → a new page of a fresh context, logged in as the persona.
 
-    Uncaught JavaScript errors are collected in `page.js_errors`.
+    Desktop window by default; phone=True for a 390 px wide screen.
+
+    Uncaught JavaScript errors are collected in `page.js_errors`, requests to anything but the
+    live server (fonts, scripts or trackers from elsewhere) in `page.external_requests`.
     """
     contexts = []
 
-    def make(persona="anonyme", *, dark=False, javascript=True):
+    def make(persona="anonyme", *, dark=False, javascript=True, phone=False):
         context = browser.new_context(
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
             locale="fr-FR",
             java_script_enabled=javascript,
         )
         contexts.append(context)
-        context.route("**/*", _keep_local)
+        context.set_default_timeout(10_000)  # fail in seconds, not Playwright's 30
         if dark:
             context.add_init_script("window.localStorage.setItem('scheme', 'dark');")
         user = live_world.people[persona]
         if user is not None:
             context.add_cookies([session_cookie(user, server.url)])
         page = context.new_page()
-        page.js_errors = []
+        page.js_errors, page.external_requests = [], []
         page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        page.on(
+            "request",
+            lambda request: (
+                urlsplit(request.url).hostname in LOCAL_HOSTS
+                or request.url.startswith("data:")
+                or page.external_requests.append(request.url)
+            ),
+        )
         return page
 
     yield make
@@ -117,10 +116,10 @@ def url_of(server, name, **kwargs):
     return server.url + reverse(name, kwargs=kwargs)
 
 
-def visit(page, url, *, dark=False):
+def visit(page, url, *, dark=False, status=200):
     """Open the page and wait until the design system's script has set the theme."""
     response = page.goto(url)
-    assert response.status == 200, (url, response.status)
+    assert response.status == status, (url, response.status)
     theme = "dark" if dark else "light"
     page.wait_for_selector(f"html[data-fr-theme='{theme}']", state="attached")
     return response
@@ -139,8 +138,10 @@ def test_every_visible_page_has_no_axe_violation(persona, server, live_world, op
         violations = run_axe(page, axe_js)
         if violations:
             failures.append(describe_violations(f"{persona} — {entry.name} ({url})", violations))
-    assert not failures, "\n\n".join(failures)
-    assert not page.js_errors, page.js_errors
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    assert not page.js_errors, f"erreurs JavaScript : {page.js_errors}"
+    assert not page.external_requests, f"requêtes hors de Voix : {page.external_requests}"
 
 
 @pytest.mark.parametrize("persona", ["anonyme", "admin"])
@@ -154,7 +155,62 @@ def test_dark_theme_has_no_axe_violation(persona, server, live_world, open_page,
         if violations:
             where = f"{persona}, thème sombre — {entry.name} ({url})"
             failures.append(describe_violations(where, violations))
-    assert not failures, "\n\n".join(failures)
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+def test_small_screen_has_no_axe_violation(server, live_world, open_page, axe_js):
+    """The layouts that change on a phone: public pages, the opening-hours grid."""
+    caf, site = live_world.caf, live_world.site
+    failures = []
+    for persona, name, kwargs in [
+        ("anonyme", "core:public_index", {}),
+        ("anonyme", "core:organisation_public", {"slug": caf.slug}),
+        ("anonyme", "core:site_public", {"slug": caf.slug, "site_slug": site.slug}),
+        ("admin", "core:admin_site_hours", {"pk": site.pk}),
+    ]:
+        page = open_page(persona, phone=True)
+        url = url_of(server, name, **kwargs)
+        visit(page, url)
+        violations = run_axe(page, axe_js)
+        if violations:
+            where = f"{persona}, téléphone — {name} ({url})"
+            failures.append(describe_violations(where, violations))
+        if name == "core:admin_site_hours":
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "horaires-telephone.png", full_page=True)
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+def test_error_pages_have_no_axe_violation(server, live_world, open_page, axe_js):
+    failures = []
+    for persona, url, status in [
+        ("agent", url_of(server, "core:admin_index"), 403),
+        ("anonyme", server.url + "/cette-page-n-existe-pas/", 404),
+    ]:
+        page = open_page(persona)
+        visit(page, url, status=status)
+        assert page.locator("h1").count() == 1
+        violations = run_axe(page, axe_js)
+        if violations:
+            failures.append(describe_violations(f"{persona} — erreur {status} ({url})", violations))
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+def test_opening_hours_errors_are_announced_and_accessible(server, live_world, open_page, axe_js):
+    page = open_page("admin")
+    visit(page, url_of(server, "core:admin_site_hours", pk=live_world.site.pk))
+    page.fill("input[name=monday_matin_fin]", "")  # half an interval: refused on that field
+    page.get_by_role("button", name="Enregistrer les horaires").click()
+    alert = page.get_by_role("alert")
+    assert "Le lundi matin, indiquez" in alert.inner_text()
+    assert page.locator("input[name=monday_matin_fin]").get_attribute("aria-invalid") == "true"
+    violations = run_axe(page, axe_js)
+    assert not violations, describe_violations("horaires refusés", violations)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "horaires-erreur.png", full_page=True)
 
 
 # Keyboard --------------------------------------------------------------------------------
@@ -191,10 +247,11 @@ def test_first_tab_reaches_the_skip_link_which_leads_to_the_content(server, open
 
 
 def tab_to(page, field_name, limit=40):
+    """Press Tab until the named field has focus (it may already have it: autofocus)."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
         if active_element(page)["name"] == field_name:
             return
+        page.keyboard.press("Tab")
     raise AssertionError(f"le champ « {field_name} » n'est pas atteint au clavier")
 
 
@@ -215,12 +272,14 @@ def test_everything_on_the_opening_hours_page_is_reachable_by_tab(server, live_w
     page = open_page("admin")
     visit(page, url_of(server, "core:admin_site_hours", pk=live_world.site.pk))
     expected = focusable(page)
-    assert sum("<input>" in what for what in expected.values()) == 20  # 5 days × 2 × 2
-    reached = tab_walk(page)
+    assert sum("<input>" in what for what in expected.values()) == 7 * 2 * 2  # day × slot × end
+    reached, unringed = tab_walk(page)
     missing = [expected[i] for i in expected if i not in reached]
     assert not missing, f"inaccessibles au clavier : {missing}"
     strays = [stop for stop in reached if stop not in expected]
     assert not strays, f"le focus se pose sur des éléments invisibles : {strays}"
+    invisible_focus = [expected[i] for i in sorted(unringed, key=int)]
+    assert not invisible_focus, f"focus sans contour visible : {invisible_focus}"
     # The tab order follows the page: Monday morning before Monday afternoon before Tuesday.
     inputs = page.evaluate(
         "() => [...document.querySelectorAll('main input:not([type=hidden])')]"
@@ -230,15 +289,66 @@ def test_everything_on_the_opening_hours_page_is_reachable_by_tab(server, live_w
     assert order == inputs
 
 
+def test_display_settings_dialog_works_with_the_keyboard(server, open_page, axe_js):
+    """The footer's « Paramètres d'affichage »: opens, is accessible, switches to dark, closes."""
+    page = open_page()
+    visit(page, url_of(server, "core:public_index"))
+    opener = page.get_by_role("button", name="Paramètres d'affichage")
+    dialog = page.locator("#fr-theme-modal")
+    focus_in_dialog = (
+        "() => document.getElementById('fr-theme-modal').contains(document.activeElement)"
+    )
+
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="visible")
+    page.wait_for_function(focus_in_dialog)
+    violations = run_axe(page, axe_js)
+    assert not violations, describe_violations("fenêtre « Paramètres d'affichage »", violations)
+    page.keyboard.press("Escape")  # focus is on « Fermer »: Escape closes
+    dialog.wait_for(state="hidden")
+    assert active_element(page)["text"] == "Paramètres d'affichage"  # focus goes back
+
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="visible")
+    page.wait_for_function(focus_in_dialog)
+    tab_to(page, "fr-radios-theme")
+    page.keyboard.press("Space")  # selects the radio that has focus
+    for _ in range(3):
+        if page.evaluate("() => document.getElementById('theme-dark').checked"):
+            break
+        page.keyboard.press("ArrowDown")
+    page.wait_for_selector("html[data-fr-theme='dark']", state="attached")
+    # The design system keeps Escape for the radios while they have focus: back to « Fermer ».
+    page.keyboard.press("Shift+Tab")
+    assert active_element(page)["text"] == "Fermer"
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("() => localStorage.getItem('scheme')") == "dark"
+
+
+def test_phone_menu_opens_and_is_accessible(server, open_page, axe_js):
+    page = open_page("admin", phone=True)
+    visit(page, url_of(server, "core:home"))
+    page.get_by_role("button", name="Menu").click()
+    menu = page.locator("#menu-mobile")
+    menu.wait_for(state="visible")
+    for link in ("Organismes et lieux d'accueil", "Mon espace", "Administration"):
+        assert menu.get_by_role("link", name=link).first.is_visible(), link
+    violations = run_axe(page, axe_js)
+    assert not violations, describe_violations("menu du téléphone", violations)
+
+
 # Without JavaScript ----------------------------------------------------------------------
 
 
 def test_login_works_without_javascript(server, live_world, open_page):
     page = open_page(javascript=False)
     page.goto(url_of(server, "core:login"))
+    assert page.locator("html").get_attribute("data-fr-js") is None  # no script ran
     page.fill("input[name=username]", live_world.people["agent"].email)
     page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Se connecter").last.click()
+    page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(url_of(server, "core:home"))
     assert page.locator("h1").inner_text() == "Mon espace"
 
@@ -246,12 +356,18 @@ def test_login_works_without_javascript(server, live_world, open_page):
 def test_password_reset_request_works_without_javascript(server, live_world, open_page):
     page = open_page(javascript=False)
     page.goto(url_of(server, "core:password_reset"))
+    assert page.locator("html").get_attribute("data-fr-js") is None
     page.fill("input[name=email]", live_world.people["agent"].email)
     page.get_by_role("button", name="Recevoir le lien").click()
     page.wait_for_url(url_of(server, "core:password_reset_done"))
 
 
 # Screenshots -----------------------------------------------------------------------------
+
+
+STYLED_JS = """() => getComputedStyle(document.body).fontFamily.startsWith('Marianne')
+    && getComputedStyle(document.querySelector('.fr-skiplinks')).position !== 'static'
+    && document.fonts.check('1rem Marianne')"""
 
 
 def test_screenshots_of_the_main_pages(server, live_world, open_page):
@@ -271,10 +387,8 @@ def test_screenshots_of_the_main_pages(server, live_world, open_page):
             pages[persona] = open_page(persona)
         page = pages[persona]
         visit(page, url_of(server, name, **kwargs))
-        # The style sheets really applied: the DSFR header has its layout, not raw HTML.
-        assert page.evaluate(
-            "() => getComputedStyle(document.querySelector('.fr-header')).boxShadow !== 'none'"
-        ), f"{name} : feuilles de style du DSFR absentes"
+        # The style sheets really applied (served by the live server), not raw HTML.
+        assert page.evaluate(STYLED_JS), f"{name} : feuilles de style du DSFR absentes"
         page.screenshot(path=SCREENSHOTS / f"{filename}.png", full_page=True)
     dark = open_page(dark=True)
     visit(dark, url_of(server, "core:site_public", slug=caf.slug, site_slug=site.slug), dark=True)

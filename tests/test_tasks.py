@@ -3,16 +3,18 @@
 import os
 
 import pytest
-
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from voix.core import services
 from voix.core.models import Role
 
+# Workers close database connections between jobs, as they should: these tests commit
+# for real (transactional_db) instead of running inside a rolled-back transaction.
+
 
 def test_invitation_is_queued_in_the_database_then_sent_by_the_worker(
-    world, settings, mailoutbox, django_capture_on_commit_callbacks
+    transactional_db, world, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
@@ -42,7 +44,7 @@ def redis_is_up():
 
 
 def test_invitation_goes_through_redis_when_redis_is_the_backend(
-    world, settings, mailoutbox, django_capture_on_commit_callbacks
+    transactional_db, world, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     if not redis_is_up():
         if os.environ.get("CI") == "true":

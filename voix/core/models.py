@@ -363,6 +363,23 @@ class Membership(models.Model):
             )
 
 
+# How each recorded action reads in the journal; an action missing here shows its code.
+AUDIT_ACTIONS = {
+    "organisation.créée": "Organisme créé",
+    "organisation.modifiée": "Organisme modifié",
+    "site.créé": "Site créé",
+    "site.modifié": "Site modifié",
+    "site.horaires_modifiés": "Horaires modifiés",
+    "fermeture.ajoutée": "Fermeture exceptionnelle ajoutée",
+    "fermeture.supprimée": "Fermeture exceptionnelle supprimée",
+    "personne.créée": "Compte créé",
+    "personne.modifiée": "Compte modifié",
+    "personne.invitée": "Invitation envoyée",
+    "rattachement.ajouté": "Rôle ajouté",
+    "rattachement.retiré": "Rôle retiré",
+}
+
+
 class AuditLogQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("Le journal d'audit ne se modifie pas.")
@@ -421,3 +438,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Le journal d'audit ne s'efface pas.")
+
+    @property
+    def action_label(self) -> str:
+        return AUDIT_ACTIONS.get(self.action, self.action)

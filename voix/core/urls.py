@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import TemplateView
 
 from . import views
 
@@ -9,6 +10,17 @@ urlpatterns = [
     path("", views.public_index, name="public_index"),
     path("organismes/<slug:slug>/", views.organisation_public, name="organisation_public"),
     path("organismes/<slug:slug>/lieux/<slug:site_slug>/", views.site_public, name="site_public"),
+    path(
+        "accessibilite/",
+        TemplateView.as_view(template_name="core/accessibility.html"),
+        name="accessibility",
+    ),
+    path("mentions-legales/", TemplateView.as_view(template_name="core/legal.html"), name="legal"),
+    path(
+        "donnees-personnelles/",
+        TemplateView.as_view(template_name="core/personal_data.html"),
+        name="personal_data",
+    ),
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/oublie/", views.PasswordResetView.as_view(), name="password_reset"),

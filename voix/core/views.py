@@ -572,7 +572,7 @@ def audit_log(request):
                 [
                     timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M:%S"),
                     event.actor_label,
-                    event.action,
+                    event.action_label,
                     event.object_type,
                     event.object_id,
                     event.object_repr,

@@ -150,3 +150,14 @@ def test_deadlines_follow_the_sites_territory(world):
     # public holiday in Metz (Alsace-Moselle), and Monday 6 is Easter Monday everywhere.
     assert add_working_days(date(2026, 4, 2), 1, world.site) == date(2026, 4, 3)
     assert add_working_days(date(2026, 4, 2), 1, world.other_site) == date(2026, 4, 7)
+
+
+def test_every_recorded_action_has_a_french_label():
+    import re
+    from pathlib import Path
+
+    from voix.core.models import AUDIT_ACTIONS
+
+    source = Path(services.__file__).read_text()
+    recorded = set(re.findall(r'"([a-z]+\.[a-zéèàû_]+)"', source))
+    assert recorded and recorded <= set(AUDIT_ACTIONS)
