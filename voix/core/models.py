@@ -170,6 +170,33 @@ class Site(models.Model):
             days[slot.weekday].append((slot.opens, slot.closes))
         return tuple(tuple(sorted(day)) for day in days)
 
+    def hours_by_day(self) -> list[tuple[str, list[str]]]:
+        """[(« Lundi », [« 08:30–12:00 », …]), …] for display; an empty list means closed."""
+        days = [[] for _ in Weekday]
+        for slot in self.opening_hours.all():
+            days[slot.weekday].append(f"{slot.opens:%H:%M}–{slot.closes:%H:%M}")
+        return [(Weekday(day).label.capitalize(), slots) for day, slots in enumerate(days)]
+
+    def opening_summary(self) -> list[str]:
+        """Open days grouped when their hours are the same: « Du lundi au mercredi : … »."""
+        lines, run = [], []
+        for day, (label, slots) in enumerate([*self.hours_by_day(), ("", None)]):
+            if run and slots == run[-1][2] and day == run[-1][0] + 1:
+                run.append((day, label, slots))
+                continue
+            if run:
+                first, last, hours = run[0][1], run[-1][1].lower(), " et ".join(run[0][2])
+                span = (
+                    first
+                    if len(run) == 1
+                    else (
+                        f"{first} et {last}" if len(run) == 2 else f"Du {first.lower()} au {last}"
+                    )
+                )
+                lines.append(f"{span} : {hours}")
+            run = [(day, label, slots)] if slots else []
+        return lines
+
     def calendar(self) -> workdays.WorkCalendar:
         """The site's working-day calendar: holidays of its commune, closures, opening hours."""
         closures = self.organisation.closure_dates() | frozenset(

@@ -145,23 +145,13 @@ def site_public(request, slug, site_slug):
         {
             "organisation": organisation,
             "site": site,
-            "hours": hours_by_day(site),
+            "hours": site.hours_by_day(),
             "closures": closures,
             "holidays": holidays,
             "status": _opening_status(site, timezone.now()),
             "nav": "public",
         },
     )
-
-
-def hours_by_day(site):
-    """[(« lundi », [« 08:30–12:00 », …]), …] for display; empty list means closed."""
-    from .models import Weekday
-
-    days = {day.value: [] for day in Weekday}
-    for slot in site.opening_hours.all():
-        days[slot.weekday].append(f"{slot.opens:%H:%M}–{slot.closes:%H:%M}")
-    return [(Weekday(day).label.capitalize(), slots) for day, slots in days.items()]
 
 
 # ----- authentication ------------------------------------------------------------------

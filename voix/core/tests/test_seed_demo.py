@@ -62,3 +62,11 @@ def test_seed_demo_is_idempotent(db):
 def test_seed_demo_goes_through_services_so_it_is_audited(db):
     seed()
     assert AuditEvent.objects.filter(action="site.créé").count() == Site.objects.count()
+
+
+def test_demo_bridge_day_is_the_friday_after_ascension(db):
+    seed()
+    bridge = Organisation.objects.get(slug="caf-mayenne-demo").closures.get(
+        label__startswith="Pont"
+    )
+    assert bridge.start_date.weekday() == 4

@@ -161,3 +161,17 @@ def test_every_recorded_action_has_a_french_label():
     source = Path(services.__file__).read_text()
     recorded = set(re.findall(r'"([a-z]+\.[a-zéèàû_]+)"', source))
     assert recorded and recorded <= set(AUDIT_ACTIONS)
+
+
+def test_opening_summary_groups_days_with_the_same_hours(world):
+    morning, afternoon = (time(8, 30), time(12)), (time(13, 30), time(16, 30))
+    hours = [(d, *morning) for d in range(5)] + [(d, *afternoon) for d in (0, 1, 2, 4)]
+    services.set_opening_hours(None, world.site, hours + [(5, time(9), time(12))])
+    assert world.site.opening_summary() == [
+        "Du lundi au mercredi : 08:30–12:00 et 13:30–16:30",
+        "Jeudi : 08:30–12:00",
+        "Vendredi : 08:30–12:00 et 13:30–16:30",
+        "Samedi : 09:00–12:00",
+    ]
+    services.set_opening_hours(None, world.site, [(1, *morning), (2, *morning)])
+    assert world.site.opening_summary() == ["Mardi et mercredi : 08:30–12:00"]

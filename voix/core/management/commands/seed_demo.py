@@ -3,12 +3,12 @@
 Addresses, phone numbers and people are fictitious; communes and INSEE codes are real.
 """
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from voix.core import services
+from voix.core import services, workdays
 from voix.core.models import Membership, Organisation, Role, User
 
 DEMO_PASSWORD = "voix-demo-2026"
@@ -148,12 +148,14 @@ class Command(BaseCommand):
                 end_date=date(year, 12, 24),
                 label="Fermeture exceptionnelle de la veille de Noël",
             )
+            ascension = next(
+                day
+                for day, name in workdays.public_holidays("metropole", year + 1).items()
+                if "Ascension" in name
+            )
+            bridge = ascension + timedelta(days=1)  # the Friday after Ascension Thursday
             services.add_closure(
-                None,
-                caf,
-                start_date=date(year + 1, 5, 15),
-                end_date=date(year + 1, 5, 15),
-                label="Pont de l'Ascension",
+                None, caf, start_date=bridge, end_date=bridge, label="Pont de l'Ascension"
             )
 
         outsider = self.organisation(
