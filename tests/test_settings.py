@@ -66,3 +66,48 @@ def test_unreachable_database_is_reported_without_traceback():
 def test_development_mode_needs_no_configuration():
     result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+SERVE_STATIC = """
+import re
+import django
+from django.core.management import call_command
+
+django.setup()
+call_command("migrate", verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
+from django.test import Client
+
+client = Client(HTTP_HOST="voix.exemple.fr")
+page = client.get("/", secure=True)
+css = re.search(r'href="(/static/voix/voix\\.[0-9a-f]{12}\\.css)"', page.content.decode()).group(1)
+static = client.get(css, secure=True)
+body = b"".join(static.streaming_content)
+print(page.status_code, static.status_code, static["Cache-Control"], b".voix-cards" in body)
+"""
+
+
+def test_production_serves_fingerprinted_static_files_with_whitenoise(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_STATIC],
+        cwd=ROOT,
+        env={
+            **{k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ},
+            **PRODUCTION,
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'voix.sqlite3'}",
+            "DJANGO_SETTINGS_MODULE": "voix.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [
+        "200",
+        "200",
+        "max-age=315360000,",
+        "public,",
+        "immutable",
+        "True",
+    ]
