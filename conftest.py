@@ -123,7 +123,9 @@ def build_world() -> World:
         None, email="sans-role@test.localhost", full_name="Sans Rôle", password=PASSWORD
     )
     w.people["anonyme"] = None
-    return w
+    from voix.commitments.tests.world import extend_world
+
+    return extend_world(w)
 
 
 @pytest.fixture

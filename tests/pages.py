@@ -93,6 +93,15 @@ PAGES = [
 ]
 
 
+def _app_pages():
+    from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
+
+    return [*pages_frameworks.PAGES, *pages_pilotage.PAGES, *pages_public.PAGES]
+
+
+PAGES += _app_pages()
+
+
 def named_urls() -> set[str]:
     """Every named URL of Voix's own apps (Django's technical admin excluded)."""
     names = set()

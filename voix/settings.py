@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "voix.core",
+    "voix.commitments",
 ]
 
 MIDDLEWARE = [

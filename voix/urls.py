@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("voix.core.urls")),
+    path("", include("voix.commitments.urls")),
 ]
 
 handler403 = "voix.core.views.error_403"

@@ -404,6 +404,7 @@ AUDIT_ACTIONS = {
     "personne.invitée": "Invitation envoyée",
     "rattachement.ajouté": "Rôle ajouté",
     "rattachement.retiré": "Rôle retiré",
+    "cible.fixée": "Cible fixée",
 }
 
 

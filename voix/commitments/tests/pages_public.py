@@ -1,0 +1,3 @@
+"""Pages of the public part for the page matrix (tests/pages.py)."""
+
+PAGES = []

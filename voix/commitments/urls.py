@@ -1,0 +1,5 @@
+from .views import frameworks, pilotage, public
+
+app_name = "commitments"
+
+urlpatterns = [*frameworks.urlpatterns, *pilotage.urlpatterns, *public.urlpatterns]

@@ -1,0 +1,3 @@
+"""frameworks pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""pilotage pages."""
+
+urlpatterns = []
