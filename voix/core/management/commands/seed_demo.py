@@ -3,8 +3,10 @@
 Addresses, phone numbers and people are fictitious; communes and INSEE codes are real.
 """
 
+import importlib
 from datetime import date, time, timedelta
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -182,6 +184,16 @@ class Command(BaseCommand):
             self.person(email, name, caf, role, site)
         self.person("autre@demo.voix.localhost", "Odile Ailleurs", outsider, Role.ADMIN, None)
         self.person("sans-role@demo.voix.localhost", "Simon Sansrôle", None, None, None)
+        # Each app may add its own demo data: a `demo.seed(stdout)` function, run in app order.
+        for config in apps.get_app_configs():
+            if config.name.startswith("voix.") and config.name != "voix.core":
+                try:
+                    module = importlib.import_module(f"{config.name}.demo")
+                except ModuleNotFoundError as missing:
+                    if missing.name != f"{config.name}.demo":
+                        raise
+                    continue
+                module.seed(self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Démo prête : {caf.sites.count()} sites pour {caf}, "
