@@ -393,3 +393,45 @@ def test_screenshots_of_the_main_pages(server, live_world, open_page):
     dark = open_page(dark=True)
     visit(dark, url_of(server, "core:site_public", slug=caf.slug, site_slug=site.slug), dark=True)
     dark.screenshot(path=SCREENSHOTS / "site-sombre.png", full_page=True)
+
+
+def test_quality_lead_publishes_a_quarter_and_page_poster_and_open_data_agree(
+    server, live_world, open_page
+):
+    """The world's siège has 2025 monthly rates 76, 77, 75 % of 150 visits each:
+    Q2 2025 = (114 + 115.5 + 112.5) / 450 = 76.0 %; the Caf as a whole 86.0 %."""
+    import csv
+    import io
+
+    from pypdf import PdfReader
+
+    page = open_page("qualite")
+    page.goto(server.url + reverse("commitments:publications"))
+    page.get_by_label("Période à publier").fill("2025-T2")
+    page.get_by_role("button", name="Préparer le brouillon").click()
+    page.get_by_role("link", name="Publier…").click()
+    page.get_by_role("button", name="Publier", exact=True).click()
+    assert "Publié" in page.content() or "publié" in page.content()
+
+    public = open_page("anonyme")
+    site = live_world.site
+    public.goto(
+        server.url + reverse("commitments:results_site", args=[live_world.caf.slug, site.slug])
+    )
+    body = public.locator("main").inner_text()
+    assert "76,0 %" in body and "2e trimestre 2025" in body
+
+    poster = public.request.get(
+        server.url + reverse("commitments:results_poster", args=[live_world.caf.slug, site.slug])
+    )
+    assert poster.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(poster.body())).pages)
+    assert "76,0 %" in text and "2e trimestre 2025" in text
+
+    data = public.request.get(
+        server.url + reverse("commitments:results_csv", args=[live_world.caf.slug])
+    )
+    rows = list(csv.DictReader(io.StringIO(data.text())))
+    figures = {(r["site"], r["indicateur"], r["periode_debut"]): r["valeur"] for r in rows}
+    assert figures[(site.name, "attente-20-min", "2025-04-01")] == "76.0"
+    assert figures[("", "attente-20-min", "2025-04-01")] == "86.0"

@@ -3,10 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from voix.api import api
+
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("voix.core.urls")),
     path("", include("voix.commitments.urls")),
+    path("api/v1/", api.urls),
 ]
 
 handler403 = "voix.core.views.error_403"

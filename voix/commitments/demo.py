@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from voix.core.models import Organisation
 
 from . import periods, services
-from .models import Direction, Indicator, Unit
+from .models import Computation, Direction, Indicator, Unit
 
 # Monthly pressure on the service: > 0 makes results worse (rentrée, summer).
 SEASON = {1: 0.2, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0.2, 7: 0.6, 8: 0.8, 9: 1, 10: 0.8, 11: 0.3, 12: 0.2}
@@ -23,7 +23,7 @@ def _value(indicator: Indicator, rng: random.Random, pressure: float) -> Decimal
     green, amber = float(indicator.green_threshold), float(indicator.amber_threshold)
     spread = abs(green - amber) or max(abs(green) * 0.1, 1)
     sign = 1 if indicator.direction == Direction.HIGHER else -1
-    value = green + sign * spread * (rng.uniform(-0.6, 1.2) - 1.4 * pressure)
+    value = green + sign * spread * (rng.uniform(-0.3, 1.5) - 0.9 * pressure)
     if indicator.unit == Unit.PERCENT:
         value = min(max(value, 0), 100)
     elif indicator.unit == Unit.SCORE10:
@@ -50,7 +50,7 @@ def seed_results(organisation: Organisation, *, today: date, months: int = 12) -
                 big = site is None or site.kind == "siege"
                 sample = rng.randint(300, 900) if big else rng.randint(40, 220)
                 value = _value(indicator, rng, SEASON[start.month])
-                if indicator.unit == Unit.PERCENT:
+                if indicator.computation in (Computation.SHARE_WITHIN, Computation.RATIO):
                     numerator, denominator = (value * sample / 100).quantize(Decimal("1")), sample
                     value = (Decimal(100) * numerator / denominator).quantize(
                         Decimal("0.1"), rounding=ROUND_HALF_UP

@@ -393,3 +393,25 @@ class Notice(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class ApiToken(models.Model):
+    """A read-only key to the API, held by one person and limited to what that person sees.
+
+    Only the SHA-256 of the key is stored: the key itself is shown once, when created.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("nom", max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField("début de la clé", max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField("révoquée le", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "jeton d'API"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

@@ -50,7 +50,12 @@ def record_measurement(
     provenance: str = Provenance.COMPUTED,
     source_ref: str = "",
 ) -> Measurement:
-    """Insert or update the one measurement of this indicator, period and scope (idempotent)."""
+    """Insert or update the one measurement of this indicator, period and scope (idempotent).
+
+    This is the raw write, without the below-target check: live data goes through
+    `measures.save_measurement`, which calls this then alerts once per crossing. Demo and
+    historical loads use it directly so that they do not alert about the past.
+    """
     start = periods.period_start(period_kind, period_start)
     measurement, _ = Measurement.objects.update_or_create(
         indicator=indicator,

@@ -7,7 +7,11 @@ THEMES = (("light", "Thème clair"), ("dark", "Thème sombre"), ("system", "Syst
 def voix(request):
     """What every page needs: whether to show the administration menu, the theme choices."""
     user = getattr(request, "user", None)
+    staff = bool(user and user.is_authenticated)
     return {
-        "can_administer": bool(user and user.is_authenticated and has_role(user, Role.ADMIN)),
+        "can_administer": staff and has_role(user, Role.ADMIN),
+        # Every role reads dashboards (a partner, its own relay's results).
+        "can_pilot": staff and has_role(user, *Role.values),
+        "can_manage_quality": staff and has_role(user, Role.QUALITE, Role.ADMIN),
         "theme_choices": THEMES,
     }

@@ -405,6 +405,17 @@ AUDIT_ACTIONS = {
     "rattachement.ajouté": "Rôle ajouté",
     "rattachement.retiré": "Rôle retiré",
     "cible.fixée": "Cible fixée",
+    "référentiel.importé": "Référentiel importé",
+    "référentiel.adopté": "Référentiel adopté par l'organisme",
+    "engagement.ajouté": "Engagement local ajouté",
+    "engagement.modifié": "Engagement modifié",
+    "catalogue.chargé": "Catalogue d'indicateurs chargé",
+    "mesure.saisie": "Mesure saisie",
+    "mesures.importées": "Mesures importées",
+    "publication.préparée": "Publication préparée",
+    "publication.publiée": "Résultats publiés",
+    "publication.retirée": "Publication retirée",
+    "jeton_api.créé": "Jeton d'API créé",
 }
 
 

@@ -118,9 +118,16 @@ def organisation_public(request, slug):
             "own_sites": [s for s in sites if not s.is_relay],
             "relays": [s for s in sites if s.is_relay],
             "closures": closures,
+            "has_results": _has_results(organisation),
             "nav": "public",
         },
     )
+
+
+def _has_results(organisation, site=None):
+    from voix.commitments.publication import has_published_results
+
+    return has_published_results(organisation, site)
 
 
 def site_public(request, slug, site_slug):
@@ -149,6 +156,7 @@ def site_public(request, slug, site_slug):
             "closures": closures,
             "holidays": holidays,
             "status": _opening_status(site, timezone.now()),
+            "has_results": _has_results(organisation, site),
             "nav": "public",
         },
     )
