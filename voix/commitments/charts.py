@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from .measures import Result, format_value
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 36, 16, 40
 SHORT_MONTHS = [
     "janv.",
     "févr.",

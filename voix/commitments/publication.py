@@ -6,7 +6,7 @@ outputs cannot disagree on what « published » means.
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from voix.core.services import record_event
 
-from . import periods
+from . import measures, periods
 from .models import (
-    Computation,
     Indicator,
     Measurement,
     PeriodKind,
@@ -27,12 +26,9 @@ from .models import (
 )
 
 PUBLISHABLE_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
-ONE_DECIMAL = Decimal("0.1")
 
 
-def round_half_up(value: Decimal) -> Decimal:
-    """86.65 → 86.7, 86.64 → 86.6 (not banker's rounding: what a reader would do by hand)."""
-    return Decimal(value).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+round_half_up = measures.round_value
 
 
 @dataclass
@@ -41,51 +37,24 @@ class Figure:
     sample: int
 
 
-def _from_months(indicator: Indicator, months: list[Measurement]) -> Decimal | None:
-    """A quarter's or a year's value from its months: Σ numerators over Σ denominators."""
-    if indicator.computation == Computation.COUNT:
-        return sum((m.value for m in months), Decimal(0))
-    if indicator.computation not in (Computation.SHARE_WITHIN, Computation.RATIO, Computation.MEAN):
-        return None  # a centile cannot be rebuilt from monthly centiles
-    if any(m.numerator is None or m.denominator is None for m in months):
-        return None
-    numerator = sum((m.numerator for m in months), Decimal(0))
-    denominator = sum((m.denominator for m in months), Decimal(0))
-    if not denominator:
-        return None
-    ratio = numerator / denominator
-    if indicator.computation != Computation.MEAN and indicator.unit == Unit.PERCENT:
-        ratio *= 100
-    return ratio
-
-
 def period_figure(indicator, organisation, site, period_kind, start) -> Figure | None:
     """The value of one indicator for one period and scope (all channels), or None.
 
-    The measurement of exactly that period wins; a quarter or a year without one is
-    rebuilt from its monthly measurements.
+    Computed exactly as the pilotage dashboard does (measures.aggregate): the measurement
+    of that very period wins; a quarter or a year without one is rebuilt from its months.
     """
     rows = Measurement.objects.filter(
-        indicator=indicator, organisation=organisation, site=site, channel=""
+        indicator=indicator,
+        organisation=organisation,
+        site=site,
+        channel="",
+        period_start__gte=start,
+        period_start__lt=periods.period_end(period_kind, start),
     )
-    exact = rows.filter(period_kind=period_kind, period_start=start).first()
-    if exact is not None:
-        return Figure(round_half_up(exact.value), exact.sample)
-    if period_kind not in (PeriodKind.QUARTER, PeriodKind.YEAR):
+    result = measures.aggregate(indicator, period_kind, start, list(rows))
+    if result.value is None:
         return None
-    months = list(
-        rows.filter(
-            period_kind=PeriodKind.MONTH,
-            period_start__gte=start,
-            period_start__lt=periods.period_end(period_kind, start),
-        )
-    )
-    if not months:
-        return None
-    value = _from_months(indicator, months)
-    if value is None:
-        return None
-    return Figure(round_half_up(value), sum(m.sample for m in months))
+    return Figure(round_half_up(result.value), result.sample)
 
 
 def _scopes(organisation, period_kind, start):
