@@ -229,12 +229,17 @@ def mark_notice_read(user, notice: Notice) -> Notice:
     return notice
 
 
-def format_value(value, unit: str) -> str:
-    """« 85,5 % », « 12,0 minutes »."""
+def format_value(value, unit: str, *, keep_decimal: bool = True, empty: str = "—") -> str:
+    """« 85,5 % », « 12,0 minutes »; « 80 % » for a round target with keep_decimal=False.
+
+    The one French number format of Voix's results (pages, charts, poster, e-mails).
+    """
     if value is None:
-        return "—"
-    text = f"{Decimal(value):.1f}".replace(".", ",")
-    return f"{text} %" if unit == Unit.PERCENT else f"{text} {Unit(unit).label}"
+        return empty
+    text = f"{round_value(value):.1f}".replace(".", ",")
+    if not keep_decimal and text.endswith(",0"):
+        text = text[:-2]
+    return f"{text} {Unit(unit).label}"
 
 
 # ----- registry of data sources --------------------------------------------------------

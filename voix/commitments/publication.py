@@ -22,7 +22,6 @@ from .models import (
     Publication,
     PublishedResult,
     Target,
-    Unit,
 )
 
 PUBLISHABLE_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
@@ -217,22 +216,12 @@ def state_of(result: PublishedResult) -> str:
 
 
 def unit_text(indicator) -> str:
-    return "%" if indicator.unit == Unit.PERCENT else indicator.get_unit_display()
-
-
-def format_number(value: Decimal | None, *, keep_decimal: bool = True) -> str:
-    """French decimal comma, one decimal: 86,7 / 76,0 (80 for a round target)."""
-    if value is None:
-        return ""
-    text = f"{round_half_up(value):.1f}".replace(".", ",")
-    return text[:-2] if not keep_decimal and text.endswith(",0") else text
+    return indicator.get_unit_display()
 
 
 def with_unit(value, indicator, *, keep_decimal: bool = True) -> str:
     """« 86,7 % », « 13,5 minutes » (empty without a value)."""
-    if value is None:
-        return ""
-    return f"{format_number(value, keep_decimal=keep_decimal)} {unit_text(indicator)}"
+    return measures.format_value(value, indicator.unit, keep_decimal=keep_decimal, empty="")
 
 
 def display_rows(publication, site="all"):
