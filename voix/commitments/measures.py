@@ -85,8 +85,8 @@ def save_measurement(
     *,
     period_kind: str,
     period_start: date,
-    value,
-    sample: int = 0,
+    value=None,
+    sample: int | None = None,
     numerator=None,
     denominator=None,
     site=None,
@@ -96,12 +96,21 @@ def save_measurement(
 ) -> tuple[Measurement, str]:
     """Upsert one measurement and check its scope against the target in force.
 
-    Returns (measurement, "created" | "updated" | "unchanged"). An unchanged measurement is
-    not written again (its recorded_at stays), so re-running a computation or re-importing
-    a file changes nothing.
+    Without a value, it is computed from numerator and denominator; without a sample, the
+    denominator is the sample. Returns (measurement, "created" | "updated" | "unchanged").
+    An unchanged measurement is not written again (its recorded_at stays), so re-running a
+    computation or re-importing a file changes nothing.
     """
     if site is not None and site.organisation_id != organisation.pk:
         raise ValidationError(f"Le site « {site} » n'appartient pas à « {organisation} ».")
+    if value is None:
+        value = compute_value(indicator.computation, numerator, denominator)
+        if value is None:
+            raise ValidationError(
+                {"value": "Indiquez la valeur, ou le numérateur et un dénominateur non nul."}
+            )
+    if sample is None:
+        sample = int(denominator) if denominator is not None else 0
     start = periods.period_start(period_kind, period_start)
     wanted = {
         "value": round_value(value),
@@ -313,12 +322,8 @@ def _rows(result, site):
 
 def _save_row(indicator, organisation, period_kind, start, row) -> str:
     site, channel, numerator, denominator, sample, value = row
-    if value is None:
-        value = compute_value(indicator.computation, numerator, denominator)
-    if value is None:
-        return "skipped"
-    if sample is None:
-        sample = int(denominator) if denominator is not None else 0
+    if value is None and compute_value(indicator.computation, numerator, denominator) is None:
+        return "skipped"  # nothing was measured for this scope
     _measurement, outcome = save_measurement(
         indicator,
         organisation,
@@ -367,14 +372,6 @@ def enter_measurement(
         period_kind, start = parse_period(period)
     except ValueError as error:
         raise ValidationError({"period": str(error)}) from error
-    if value is None:
-        value = compute_value(indicator.computation, numerator, denominator)
-        if value is None:
-            raise ValidationError(
-                {"value": "Indiquez la valeur, ou le numérateur et un dénominateur non nul."}
-            )
-    if sample is None:
-        sample = int(denominator) if denominator is not None else 0
     measurement, outcome = save_measurement(
         indicator,
         organisation,
