@@ -123,9 +123,13 @@ def build_world() -> World:
         None, email="sans-role@test.localhost", full_name="Sans Rôle", password=PASSWORD
     )
     w.people["anonyme"] = None
-    from voix.commitments.tests.world import extend_world
+    from voix.commitments.tests import world as commitments_world
+    from voix.contacts.tests import world as contacts_world
+    from voix.reception.tests import world as reception_world
 
-    return extend_world(w)
+    for app_world in (commitments_world, contacts_world, reception_world):
+        w = app_world.extend_world(w)
+    return w
 
 
 @pytest.fixture

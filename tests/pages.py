@@ -95,8 +95,16 @@ PAGES = [
 
 def _app_pages():
     from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
+    from voix.contacts.tests import pages_contacts
+    from voix.reception.tests import pages_reception
 
-    return [*pages_frameworks.PAGES, *pages_pilotage.PAGES, *pages_public.PAGES]
+    return [
+        *pages_frameworks.PAGES,
+        *pages_pilotage.PAGES,
+        *pages_public.PAGES,
+        *pages_contacts.PAGES,
+        *pages_reception.PAGES,
+    ]
 
 
 PAGES += _app_pages()

@@ -16,6 +16,8 @@ from ninja.security import HttpBearer
 
 from voix.commitments.api import router as commitments_router
 from voix.commitments.models import ApiToken
+from voix.contacts.api import router as contacts_router
+from voix.reception.api import router as reception_router
 
 
 def hash_token(token: str) -> str:
@@ -89,3 +91,5 @@ def unauthenticated(request, exc):
 
 
 api.add_router("/", commitments_router)
+api.add_router("/", contacts_router)
+api.add_router("/", reception_router)

@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "voix.core",
     "voix.commitments",
+    "voix.contacts",
+    "voix.reception",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("voix.core.urls")),
     path("", include("voix.commitments.urls")),
+    path("", include("voix.contacts.urls")),
+    path("", include("voix.reception.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ContactsConfig(AppConfig):
+    name = "voix.contacts"
+    label = "contacts"
+    verbose_name = "Contacts et délais"

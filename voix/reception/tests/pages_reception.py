@@ -1,0 +1,3 @@
+"""Pages of the reception app for the page matrix (tests/pages.py)."""
+
+PAGES = []
