@@ -190,6 +190,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Voix <ne-pas-repondre
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute address of this Voix, for links in e-mails sent outside a request.
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SMS (voix/core/sms.py): console, file (SMS_FILE_PATH), locmem or a gateway class path.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
 
 # Background work: Django's Tasks API. Database backend by default; Redis (RQ) when
 # REDIS_URL is set. TASK_BACKEND=immediate runs tasks in the request (tests, demos).

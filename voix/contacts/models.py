@@ -144,7 +144,10 @@ class ContactQuerySet(models.QuerySet):
 class Contact(models.Model):
     """One contact, whatever the channel. The requester is a pseudonymous reference only."""
 
-    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="contacts")
+    # No single-column index: the worklist index (organisation, status, due_at) covers it.
+    organisation = models.ForeignKey(
+        Organisation, models.CASCADE, related_name="contacts", db_index=False
+    )
     site = models.ForeignKey(Site, models.PROTECT, null=True, blank=True, related_name="contacts")
     team = models.ForeignKey(Team, models.SET_NULL, null=True, blank=True, related_name="contacts")
     assignee = models.ForeignKey(
@@ -154,6 +157,7 @@ class Contact(models.Model):
         blank=True,
         related_name="assigned_contacts",
         verbose_name="chargé du contact",
+        db_index=False,  # covered by the index (assignee, status, due_at)
     )
     channel = models.CharField("canal", max_length=20, choices=Channel.choices)
     reason = models.ForeignKey(
@@ -180,6 +184,13 @@ class Contact(models.Model):
     # due or the clock is paused. The sweeper and the worklists read this column only.
     due_at = models.DateTimeField("échéance", null=True, blank=True, db_index=True)
     paused_at = models.DateTimeField("en attente depuis", null=True, blank=True)
+    # Time spent waiting for the requester's documents in earlier (finished) pauses: the
+    # running deadlines are pushed back by as many working days (or hours, for deadlines
+    # counted in hours). See clocks.py.
+    paused_days = models.PositiveIntegerField("jours ouvrés en attente", default=0)
+    paused_seconds = models.PositiveBigIntegerField("durée d'attente (secondes)", default=0)
+    # When the assignee is warned: due_at minus the policy's warn_before_hours.
+    warn_at = models.DateTimeField("alerte le", null=True, blank=True)
     # Times the contact was put on hold for missing documents (« allers-retours »).
     returns = models.PositiveIntegerField("allers-retours", default=0)
     breached_at = models.DateTimeField("échéance dépassée le", null=True, blank=True)
@@ -223,7 +234,10 @@ class ClockNotice(models.Model):
         ACK = "accuse", "Accusé de réception"
         ANSWER = "reponse", "Réponse"
 
-    contact = models.ForeignKey(Contact, models.CASCADE, related_name="clock_notices")
+    # No single-column index: the unique constraint below starts with the contact.
+    contact = models.ForeignKey(
+        Contact, models.CASCADE, related_name="clock_notices", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     step = models.CharField(max_length=20, choices=Step.choices)
     due_at = models.DateTimeField()

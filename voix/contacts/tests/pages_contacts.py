@@ -1,3 +1,6 @@
 """Pages of the contacts app for the page matrix (tests/pages.py)."""
 
-PAGES = []
+from .pages_imports import PAGES as IMPORT_PAGES
+from .pages_log import PAGES as LOG_PAGES
+
+PAGES = [*IMPORT_PAGES, *LOG_PAGES]

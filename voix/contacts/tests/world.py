@@ -2,4 +2,7 @@
 
 
 def extend_world(w):
+    from .world_log import extend_world_log
+
+    w = extend_world_log(w)
     return w

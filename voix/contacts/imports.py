@@ -1,0 +1,1556 @@
+"""Imports of contacts and telephony call logs from CSV / XLSX files (issue 4, point 4).
+
+A file lands whole or not at all:
+
+1. **Validation** reads the file once, streaming (csv module, or openpyxl read-only), checks
+   every line against the profile (column mapping, value maps, date format) and writes the
+   normalised rows to a temporary spool file; rejected lines are collected (line, column,
+   reason in French). Memory stays low: only the set of external ids (duplicates inside the
+   file) and small lookup caches live in memory.
+2. If a line is rejected nothing is written. Otherwise, in **one transaction**, the spool is
+   loaded into a temporary table (PostgreSQL ``COPY``, SQLite ``executemany``) and upserted
+   set-based into the real table (``INSERT … SELECT … ON CONFLICT (organisation, source,
+   external id) DO UPDATE``): re-importing a file updates, never duplicates. Deadlines of the
+   imported contacts are then computed in bulk (``clocks.apply_deadlines_bulk``), one audit
+   event is recorded, and after commit the daily roll-ups of the touched days are rebuilt.
+
+Dates are read by slicing (``dd/mm/yyyy[ hh:mm[:ss]]`` and ISO forms), converted from the
+organisation's local time to UTC once per distinct (day, hour) and kept as
+``YYYY-MM-DD HH:MM:SS`` text, which compares chronologically as text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import os
+import re
+import resource
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from voix.core.services import record_event
+
+from . import rollups
+from .models import (
+    Call,
+    CallOutcome,
+    Channel,
+    Contact,
+    ImportKind,
+    ImportProfile,
+    ImportRun,
+    Outcome,
+    Reason,
+)
+
+# Rejected lines kept in the run's report (the count of rejected lines is always exact).
+MAX_REPORTED = 5000
+PROGRESS_EVERY = 20000  # rows between two progress callbacks
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # Voix field
+    label: str  # shown to people (report, forms)
+    header: str  # suggested column header for a new profile
+    required: bool = False
+    kind: str = (
+        "text"  # text, datetime, channel, reason, site, outcome, call_outcome, seconds, bool
+    )
+    max_length: int = 0
+    help: str = ""
+
+
+CONTACT_FIELDS = [
+    Field("external_id", "identifiant externe", "identifiant", True, max_length=100),
+    Field("received_at", "date de réception", "date de réception", True, "datetime"),
+    Field("channel", "canal", "canal", True, "channel"),
+    Field("reason", "motif", "motif", False, "reason"),
+    Field("site", "site", "site", False, "site"),
+    Field("requester_ref", "référence de l'usager", "référence usager", max_length=64),
+    Field("subject", "objet", "objet", max_length=200),
+    Field("acknowledged_at", "date d'accusé de réception", "date d'accusé", kind="datetime"),
+    Field("first_answer_at", "date de première réponse", "date de réponse", kind="datetime"),
+    Field("closed_at", "date de clôture", "date de clôture", kind="datetime"),
+    Field("outcome", "issue", "issue", kind="outcome"),
+]
+CALL_FIELDS = [
+    Field("external_id", "identifiant externe", "identifiant appel", True, max_length=100),
+    Field("started_at", "date de l'appel", "date", True, "datetime"),
+    Field("outcome", "issue de l'appel", "issue", True, "call_outcome"),
+    Field("wait_seconds", "attente", "attente", kind="seconds"),
+    Field("site", "site", "site", kind="site"),
+    Field("needs_agent", "nécessite un agent", "nécessite un agent", kind="bool"),
+    Field("line", "ligne téléphonique", "ligne", max_length=60),
+]
+FIELDS = {ImportKind.CONTACTS: CONTACT_FIELDS, ImportKind.CALLS: CALL_FIELDS}
+# Fields whose values can be translated by the profile's value maps.
+VALUE_MAP_FIELDS = {
+    ImportKind.CONTACTS: ["channel", "reason", "site", "outcome"],
+    ImportKind.CALLS: ["outcome", "site", "needs_agent"],
+}
+
+TRUE_WORDS = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
+FALSE_WORDS = {"non", "n", "faux", "false", "0", "no"}
+
+
+def plain(text) -> str:
+    """Case, accents and punctuation ignored: « Date de réception » → « date de reception »."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+# ----- results --------------------------------------------------------------------------
+
+
+@dataclass
+class Rejection:
+    line: int
+    column: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    filename: str
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected_lines: int = 0
+    errors: list[Rejection] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+    contact_ids_count: int = 0
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected_lines == 0 and not self.errors
+
+
+def report_rows(filename: str, entries) -> Iterator[list]:
+    yield ["fichier", "ligne", "colonne", "motif"]
+    for entry in entries:
+        yield [filename, entry["ligne"], entry["colonne"], entry["motif"]]
+
+
+def report_csv(run: ImportRun) -> bytes:
+    """The rejection report of a run: CSV, « ; » separated, UTF-8 with BOM (Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerows(report_rows(run.filename, run.report))
+    listed = len({entry["ligne"] for entry in run.report})
+    if run.rejected > listed:
+        writer.writerow(
+            [
+                run.filename,
+                "",
+                "",
+                f"… et {run.rejected - listed} autre(s) ligne(s) rejetée(s) non listée(s) : "
+                "corrigez les erreurs ci-dessus puis importez de nouveau le fichier.",
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+# ----- reading files --------------------------------------------------------------------
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (line 1 of the report)."""
+
+
+def _sniff_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A cut multi-byte character at the end of the sample is still UTF-8.
+        if error.start < len(sample) - 4:
+            return "cp1252"
+    return "utf-8"
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ";"
+
+
+def is_xlsx(path: str, filename: str = "") -> bool:
+    if (filename or path).lower().endswith((".xlsx", ".xlsm")):
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"PK"
+
+
+def count_rows(path: str, filename: str = "") -> int:
+    """A quick estimate of the data rows (for the progress bar), without parsing."""
+    if is_xlsx(path, filename):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True)
+            rows = book.worksheets[0].max_row or 0
+            book.close()
+        except Exception:
+            return 0
+        return max(rows - 1, 0)
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1
+    return max(lines - 1, 0)
+
+
+class _Table:
+    """Header and data rows (lists of text) of a CSV or XLSX file, streamed."""
+
+    def __init__(self, path: str, filename: str = "", *, encoding: str | None = None):
+        self.path = path
+        self.filename = filename or os.path.basename(path)
+        self.xlsx = is_xlsx(path, self.filename)
+        self.encoding = encoding
+        self._book = None
+        self._handle = None
+
+    def open(self) -> tuple[list[str], Iterator[list[str]]]:
+        if self.xlsx:
+            return self._open_xlsx()
+        return self._open_csv()
+
+    def _open_csv(self):
+        if self.encoding is None:
+            with open(self.path, "rb") as handle:
+                sample = handle.read(1 << 20)
+            self.encoding = _sniff_encoding(sample)
+        self._handle = open(self.path, encoding=self.encoding, newline="")  # noqa: SIM115
+        first = self._handle.readline()
+        self.delimiter = _sniff_delimiter(first)
+        self._handle.seek(0)
+        reader = csv.reader(self._handle, delimiter=self.delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            header = []
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        return header, reader
+
+    def _open_xlsx(self):
+        import openpyxl
+
+        try:
+            self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:
+            raise FileProblem(
+                "le classeur XLSX ne peut pas être lu (fichier abîmé ou d'un autre format)."
+            ) from error
+        rows = self._book.worksheets[0].iter_rows(values_only=True)
+        try:
+            header = [_xlsx_text(cell) for cell in next(rows)]
+        except StopIteration:
+            header = []
+        return header, ([_xlsx_text(cell) for cell in row] for row in rows)
+
+    def close(self):
+        if self._handle is not None:
+            self._handle.close()
+        if self._book is not None:
+            self._book.close()
+
+
+def _xlsx_text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.strftime("%d/%m/%Y %H:%M:%S")
+    if isinstance(cell, date):
+        return cell.strftime("%d/%m/%Y")
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if hasattr(cell, "strftime"):  # a time of day (e.g. a duration cell)
+        return cell.strftime("%H:%M:%S")
+    return str(cell)
+
+
+# ----- dates ----------------------------------------------------------------------------
+
+_DMY = re.compile(
+    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:[ T]+(\d{1,2})[:hH](\d{2})(?:[:mM](\d{2})(?:[.,]\d+)?)?)?\s*$"
+)
+_ISO = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(?:Z|[+-]00:?00)?$"
+)
+
+
+class _Dates:
+    """Local date texts → UTC ``YYYY-MM-DD HH:MM:SS`` texts, fast.
+
+    The conversion is done once per distinct local (day, hour); the cache's keys are then
+    also the set of local days the file touches (for the roll-ups).
+    """
+
+    def __init__(self, tz, date_format: str):
+        self.tz = tz
+        self.date_format = date_format or "%d/%m/%Y %H:%M"
+        self.hours: dict[str, str] = {}  # "dd/mm/yyyy hh" → "YYYY-MM-DD HH" (UTC)
+        self.dates_only: dict[str, str] = {}  # "dd/mm/yyyy" → "YYYY-MM-DD HH:MM:SS" (UTC)
+        self.days: set[date] = set()
+
+    def parse(self, text: str) -> str | None:
+        """The UTC text of *text*, or None when it cannot be read.
+
+        Fast path: « dd/mm/yyyy hh:mm[:ss] » whose (day, hour) was already read once.
+        """
+        n = len(text)
+        if n == 16:
+            base = self.hours.get(text[:13])
+            if base is not None and text[13] == ":":
+                minutes = text[14:]
+                if minutes.isdigit() and minutes < "60":
+                    return base + text[13:] + ":00"
+        elif n == 19:
+            base = self.hours.get(text[:13])
+            if base is not None and text[13] == ":" and text[16] == ":":
+                minutes, seconds = text[14:16], text[17:]
+                if minutes.isdigit() and minutes < "60" and seconds.isdigit() and seconds < "60":
+                    return base + text[13:]
+        elif n == 10:
+            whole = self.dates_only.get(text)
+            if whole is not None:
+                return whole
+        return self._slow(text)
+
+    def _slow(self, text: str) -> str | None:
+        stripped = text.strip()
+        if not stripped:
+            return None
+        match = _DMY.match(stripped)
+        if match:
+            d, m, y, hh, mm, ss = match.groups()
+            parts = (int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+        else:
+            match = _ISO.match(stripped)
+            if match:
+                y, m, d, hh, mm, ss = match.groups()
+                parts = (int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            else:
+                try:
+                    parsed = datetime.strptime(stripped, self.date_format)
+                except ValueError:
+                    return None
+                parts = (
+                    parsed.year,
+                    parsed.month,
+                    parsed.day,
+                    parsed.hour,
+                    parsed.minute,
+                    parsed.second,
+                )
+        if parts[3] > 23 or parts[4] > 59 or parts[5] > 59:
+            return None
+        try:
+            local = datetime(*parts, tzinfo=self.tz)
+        except ValueError:
+            return None
+        self.days.add(local.date())
+        utc = local.astimezone(UTC)
+        result = utc.strftime("%Y-%m-%d %H:%M:%S")
+        # Remember the (day, hour) of a canonical « dd/mm/yyyy hh:… » text for the fast
+        # path, when the offset is whole hours (minutes and seconds then carry over).
+        canonical = text[2:3] == "/" and text[5:6] == "/" and text[:2].isdigit()
+        if canonical and not local.utcoffset().seconds % 3600:
+            if len(text) == 10:
+                self.dates_only[text] = result
+            elif len(text) in (16, 19) and text[10] == " " and text[11:13].isdigit():
+                self.hours[text[:13]] = result[:13]
+        return result
+
+    def local_day(self, utc_text: str) -> date:
+        at = datetime.strptime(utc_text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        return at.astimezone(self.tz).date()
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ----- value lookups --------------------------------------------------------------------
+
+
+class _Lookup:
+    """Raw cell text → Voix value, through the profile's value map, codes and labels.
+
+    Results (and failures) are cached per raw text: a million rows cost a dict lookup each.
+    """
+
+    MISSING = object()
+
+    def __init__(self, choices: dict[str, object], value_map: dict | None):
+        self.by_plain: dict[str, object] = {}
+        for key, value in choices.items():
+            self.by_plain.setdefault(plain(key), value)
+        # The profile's own words win over Voix's codes and labels.
+        for raw, target in (value_map or {}).items():
+            value = self.by_plain.get(plain(target), self.MISSING)
+            if value is not self.MISSING:
+                self.by_plain[plain(raw)] = value
+        self.cache: dict[str, object] = {}
+
+    def get(self, raw: str):
+        value = self.cache.get(raw, self.MISSING)
+        if value is self.MISSING:
+            value = self.by_plain.get(plain(raw), self.MISSING)
+            self.cache[raw] = value
+        return value
+
+
+def _value_map_targets_errors(profile: ImportProfile, lookups: dict[str, _Lookup]) -> list[str]:
+    """Value-map targets that are not Voix codes (a profile mistake, not a file one)."""
+    problems = []
+    for name, mapping in (profile.value_maps or {}).items():
+        lookup = lookups.get(name)
+        if lookup is None or not isinstance(mapping, dict):
+            continue
+        for raw, target in mapping.items():
+            if plain(target) not in lookup.by_plain:
+                problems.append(f"« {raw} » → « {target} » ({name}) : valeur Voix inconnue")
+    return problems
+
+
+def _lookups(profile: ImportProfile) -> dict[str, _Lookup]:
+    organisation = profile.organisation
+    maps = profile.value_maps or {}
+    sites = {}
+    for site in organisation.sites.all():
+        sites[site.name] = site.pk
+        sites[site.slug] = site.pk
+        sites[str(site.pk)] = site.pk
+    result = {"site": _Lookup(sites, maps.get("site"))}
+    if profile.kind == ImportKind.CONTACTS:
+        channels = {}
+        for choice in Channel:
+            channels[choice.label] = choice.value
+            channels[choice.value] = choice.value
+        reasons = {}
+        for reason in Reason.objects.filter(organisation=organisation):
+            reasons[reason.label] = reason.pk
+            reasons[reason.code] = reason.pk
+        outcomes = {}
+        for choice in Outcome:
+            if choice.value:
+                outcomes[choice.label] = choice.value
+                outcomes[choice.value] = choice.value
+        result["channel"] = _Lookup(channels, maps.get("channel"))
+        result["reason"] = _Lookup(reasons, maps.get("reason"))
+        result["outcome"] = _Lookup(outcomes, maps.get("outcome"))
+    else:
+        outcomes = {}
+        for choice in CallOutcome:
+            outcomes[choice.label] = choice.value
+            outcomes[choice.value] = choice.value
+        for word in ("décroché", "pris", "repondu", "répondu", "agent", "answered"):
+            outcomes.setdefault(word, CallOutcome.AGENT.value)
+        for word in ("svi", "ivr", "serveur vocal"):
+            outcomes.setdefault(word, CallOutcome.IVR.value)
+        for word in ("abandon", "abandonné", "abandoned", "raccroché", "perdu"):
+            outcomes.setdefault(word, CallOutcome.ABANDONED.value)
+        result["outcome"] = _Lookup(outcomes, maps.get("outcome"))
+        booleans = {w: "1" for w in TRUE_WORDS} | {w: "0" for w in FALSE_WORDS}
+        result["needs_agent"] = _Lookup(booleans, maps.get("needs_agent"))
+    return result
+
+
+# ----- validation -----------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self):
+        self.errors: list[Rejection] = []
+        self.lines = 0  # rejected lines
+        self._last_line = -1
+
+    def add(self, line: int, column: str, reason: str):
+        if line != self._last_line:
+            self.lines += 1
+            self._last_line = line
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(Rejection(line, column, reason))
+
+
+def _positions(profile: ImportProfile, header: list[str], collector: _Collector) -> dict:
+    """Voix field → column index, from the profile's mapping and the file's header."""
+    columns = {}
+    for index, name in enumerate(header):
+        columns.setdefault(plain(name), index)
+    mapping = profile.mapping or {}
+    positions = {}
+    for spec in FIELDS[profile.kind]:
+        wanted = (mapping.get(spec.name) or "").strip()
+        if not wanted:
+            if spec.required:
+                collector.add(
+                    1,
+                    spec.label,
+                    f"le profil « {profile.name} » n'indique pas la colonne du champ "
+                    f"« {spec.label} » (obligatoire).",
+                )
+            continue
+        index = columns.get(plain(wanted))
+        if index is None:
+            found = ", ".join(f"« {h} »" for h in header[:12] if h.strip()) or "aucune"
+            collector.add(
+                1,
+                wanted,
+                f"colonne « {wanted} » ({spec.label}) absente de l'en-tête du fichier "
+                f"(colonnes trouvées : {found}).",
+            )
+            continue
+        positions[spec.name] = index
+    return positions
+
+
+def _label(header, positions, name):
+    index = positions.get(name)
+    return header[index] if index is not None else name
+
+
+CONTACT_SPOOL = [
+    "external_id",
+    "received_at",
+    "acknowledged_at",
+    "first_answer_at",
+    "closed_at",
+    "channel",
+    "reason_id",
+    "site_id",
+    "requester_ref",
+    "subject",
+    "outcome",
+    "status",
+    "ack_due_at",
+    "answer_due_at",
+    "due_at",
+    "warn_at",
+]
+CALL_SPOOL = [
+    "external_id",
+    "started_at",
+    "outcome",
+    "wait_seconds",
+    "site_id",
+    "needs_agent",
+    "line",
+]
+
+
+DEADLINE_CHUNK = 50000
+NO_TIME = np.iinfo(np.int64).min  # NaT as int64: « no deadline » in the spool
+
+
+class _Deadlines:
+    """Deadlines of the validated contact rows, computed a chunk at a time (numpy) and
+    written with them to the spool, so the insert carries them: no second pass over the
+    table. Times are epoch seconds (UTC) in the spool."""
+
+    def __init__(self, organisation):
+        self.organisation = organisation
+        self.calendars = {"": organisation.calendar()}
+        for site in organisation.sites.all():
+            self.calendars[site.pk] = site.calendar()
+        try:
+            from .clocks import deadlines_for_arrays
+        except ImportError:  # the clocks part is not there yet
+            deadlines_for_arrays = None
+        self.compute = deadlines_for_arrays
+
+    def flush(self, rows: list, writer) -> None:
+        size = len(rows)
+        if self.compute is None:
+            writer.writerows(row + (NO_TIME, NO_TIME, NO_TIME, NO_TIME) for row in rows)
+            rows.clear()
+            return
+        received = np.array([row[1] for row in rows], dtype="datetime64[us]")
+        channel = np.array([row[5] for row in rows], dtype=object)
+        reason = np.array([row[6] or None for row in rows], dtype=object)
+        site = np.array([row[7] for row in rows], dtype=object)
+        ack_done = np.array([bool(row[2] or row[3]) for row in rows], dtype=bool)
+        answer_done = np.array([bool(row[3]) for row in rows], dtype=bool)
+        running = np.array([not row[4] for row in rows], dtype=bool)
+        columns = {
+            name: np.full(size, NO_TIME, dtype=np.int64)
+            for name in ("ack_due_at", "answer_due_at", "due_at", "warn_at")
+        }
+        for site_id in set(site.tolist()):
+            index = np.flatnonzero(site == site_id)
+            values = self.compute(
+                self.organisation,
+                self.calendars[site_id],
+                channel=channel[index],
+                reason_id=reason[index],
+                received=received[index],
+                ack_done=ack_done[index],
+                answer_done=answer_done[index],
+                running=running[index],
+            )
+            for name, column in columns.items():
+                column[index] = values[name].astype("datetime64[s]").astype(np.int64)
+        writer.writerows(
+            row + times
+            for row, times in zip(
+                rows,
+                zip(*(column.tolist() for column in columns.values()), strict=True),
+                strict=True,
+            )
+        )
+        rows.clear()
+
+
+def _validate_contacts(ctx, header, rows, positions, writer, collector, progress):
+    """One pass over the contact rows: check, normalise, spool. Returns the rows seen.
+
+    The hot loop of the import: plain list indexing, cached lookups, no call per cell
+    except for dates.
+    """
+    parse = ctx.dates.parse
+    now = ctx.now_text
+    lk = ctx.lookups
+    missing = _Lookup.MISSING
+    col = {spec.name: _label(header, positions, spec.name) for spec in CONTACT_FIELDS}
+    # Rows are padded to the header's width plus one always-empty cell: unmapped fields
+    # point at that cell, so every read is a plain index.
+    width = len(header) + 1
+    blank = width - 1
+    i_ext, i_recv, i_chan, i_reason, i_site, i_req, i_subj, i_ack, i_ans, i_closed, i_out = (
+        positions.get(name, blank)
+        for name in (
+            "external_id",
+            "received_at",
+            "channel",
+            "reason",
+            "site",
+            "requester_ref",
+            "subject",
+            "acknowledged_at",
+            "first_answer_at",
+            "closed_at",
+            "outcome",
+        )
+    )
+    later_rules = [
+        (i_ack, "acknowledged_at", "l'accusé de réception est antérieur à la réception."),
+        (i_ans, "first_answer_at", "la réponse est antérieure à la réception."),
+        (i_closed, "closed_at", "la clôture est antérieure à la réception."),
+    ]
+    chan_cache = lk["channel"].cache
+    reason_cache = lk["reason"].cache
+    site_cache = lk["site"].cache
+    out_cache = lk["outcome"].cache
+    reason_cache[""] = site_cache[""] = out_cache[""] = ""
+    seen = ctx.seen
+    seen_add = seen.add
+    buffer = []
+    keep = buffer.append
+    flush = ctx.deadlines.flush
+    pad = [""] * width
+    indexes = (i_ext, i_recv, i_chan, i_reason, i_site, i_out, i_req, i_subj)
+    later = (i_ack, i_ans, i_closed)
+    line = 1
+    next_progress = PROGRESS_EVERY
+    for row in rows:
+        line += 1
+        if len(row) == blank:
+            row.append("")
+        elif len(row) != width:
+            if not any(row):
+                continue  # blank line
+            row = (row + pad)[:width]
+        ext = row[i_ext]
+        received = parse(row[i_recv])
+        channel = chan_cache.get(row[i_chan])
+        reason_id = reason_cache.get(row[i_reason])
+        site_id = site_cache.get(row[i_site])
+        outcome = out_cache.get(row[i_out])
+        ack = row[i_ack]
+        answer = row[i_ans]
+        closed = row[i_closed]
+        requester = row[i_req]
+        subject = row[i_subj]
+        if (
+            ext
+            and ext not in seen
+            and received is not None
+            and received <= now
+            and channel is not None
+            and channel is not missing
+            and reason_id is not None
+            and reason_id is not missing
+            and site_id is not None
+            and site_id is not missing
+            and outcome is not None
+            and outcome is not missing
+            and len(ext) <= 100
+            and len(requester) <= 64
+            and len(subject) <= 200
+            and ext == ext.strip()
+        ):
+            # The common case: every check passed without detail work.
+            bad = False
+            if ack or answer or closed:
+                if ack:
+                    ack = parse(ack)
+                    bad = ack is None or ack > now or ack < received
+                if answer and not bad:
+                    answer = parse(answer)
+                    bad = answer is None or answer > now or answer < received
+                if closed and not bad:
+                    closed = parse(closed)
+                    bad = closed is None or closed > now or closed < received
+            if not bad:
+                seen_add(ext)
+        else:
+            bad = True
+        if bad:
+            before = collector.lines
+            _contact_row_errors(ctx, row, line, col, later_rules, indexes)
+            if collector.lines != before:
+                continue
+            # Nothing wrong after all: a value seen for the first time (cold cache), or
+            # spaces around a value. Read the line again, now from the warm caches.
+            ext = ext.strip()
+            channel = chan_cache[row[i_chan]]
+            reason_id = _known(reason_cache, row[i_reason])
+            site_id = _known(site_cache, row[i_site])
+            outcome = _known(out_cache, row[i_out])
+            ack, answer, closed = (parse(row[i]) if row[i].strip() else "" for i in later)
+        if line >= next_progress:
+            next_progress += PROGRESS_EVERY
+            if progress:
+                progress(line - 1)
+        if collector.lines:
+            continue  # once a line is rejected, only checking goes on
+        requester = requester.strip()
+        subject = subject.strip()
+        status = "clos" if closed else "repondu" if answer else "accuse" if ack else "nouveau"
+        keep(
+            (
+                ext,
+                received,
+                ack,
+                answer,
+                closed,
+                channel,
+                reason_id,
+                site_id,
+                requester,
+                subject,
+                outcome,
+                status,
+            )
+        )
+        if len(buffer) >= DEADLINE_CHUNK:
+            flush(buffer, writer)
+    if buffer and not collector.lines:
+        flush(buffer, writer)
+    return line - 1
+
+
+def _known(cache, raw):
+    value = cache.get(raw)
+    return "" if value is None or value is _Lookup.MISSING else value
+
+
+def _contact_row_errors(ctx, row, line, col, later_rules, indexes):
+    """The slow path of a line that failed a check: find and report every problem."""
+    i_ext, i_recv, i_chan, i_reason, i_site, i_out, i_req, i_subj = indexes
+    add = ctx.collector.add
+    lk = ctx.lookups
+    missing = _Lookup.MISSING
+    parse = ctx.dates.parse
+    now = ctx.now_text
+    ext = row[i_ext].strip()
+    if not ext:
+        add(line, col["external_id"], "identifiant externe manquant.")
+    elif len(ext) > 100:
+        add(line, col["external_id"], "identifiant externe trop long (100 caractères au plus).")
+    elif ext in ctx.seen:
+        ctx.duplicates.add(ext)
+        add(line, col["external_id"], f"identifiant externe « {ext} » en double dans le fichier")
+    else:
+        ctx.seen.add(ext)
+    raw = row[i_recv]
+    received = parse(raw)
+    if received is None:
+        if raw.strip():
+            add(line, col["received_at"], f"date illisible « {raw} » (attendu jj/mm/aaaa hh:mm).")
+        else:
+            add(line, col["received_at"], "date de réception manquante.")
+    elif received > now:
+        add(line, col["received_at"], f"date dans le futur « {raw} ».")
+    for index, name, message in later_rules:
+        raw = row[index]
+        if not raw.strip():
+            continue
+        value = parse(raw)
+        if value is None:
+            add(line, col[name], f"date illisible « {raw} » (attendu jj/mm/aaaa hh:mm).")
+        elif value > now:
+            add(line, col[name], f"date dans le futur « {raw} ».")
+        elif received is not None and value < received:
+            add(line, col[name], message)
+    raw = row[i_chan]
+    if lk["channel"].get(raw) is missing:
+        add(line, col["channel"], f"canal « {raw} » inconnu." if raw.strip() else "canal manquant.")
+    raw = row[i_reason]
+    if raw.strip() and lk["reason"].get(raw) is missing:
+        add(line, col["reason"], f"motif « {raw} » inconnu.")
+    raw = row[i_site]
+    if raw.strip() and lk["site"].get(raw) is missing:
+        add(line, col["site"], f"site « {raw} » inconnu dans « {ctx.organisation} ».")
+    raw = row[i_out]
+    if raw.strip() and lk["outcome"].get(raw) is missing:
+        add(line, col["outcome"], f"issue « {raw} » inconnue.")
+    if len(row[i_req].strip()) > 64:
+        add(line, col["requester_ref"], "référence de l'usager trop longue (64 caractères).")
+    if len(row[i_subj].strip()) > 200:
+        add(line, col["subject"], "objet trop long (200 caractères au plus).")
+
+
+_LATER_INDEX = {"acknowledged_at": 0, "first_answer_at": 1, "closed_at": 2}
+
+
+def _seconds(text: str) -> int | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    if ":" in text:  # hh:mm:ss or mm:ss
+        parts = text.split(":")
+        if all(p.isdigit() for p in parts) and 2 <= len(parts) <= 3:
+            total = 0
+            for part in parts:
+                total = total * 60 + int(part)
+            return total
+        return -1
+    try:
+        value = float(text)
+    except ValueError:
+        return -1
+    return round(value) if value >= 0 else -1
+
+
+def _validate_calls(ctx, header, rows, positions, writer, collector, progress):
+    add = collector.add
+    parse = ctx.dates.parse
+    now = ctx.now_text
+    lk = ctx.lookups
+    missing = _Lookup.MISSING
+    col = {name: _label(header, positions, name) for name in positions}
+
+    def getter(name):
+        index = positions.get(name)
+        if index is None:
+            return lambda row: ""
+        return lambda row: row[index] if index < len(row) else ""
+
+    g_ext, g_start, g_out = getter("external_id"), getter("started_at"), getter("outcome")
+    g_wait, g_site, g_needs, g_line = (
+        getter("wait_seconds"),
+        getter("site"),
+        getter("needs_agent"),
+        getter("line"),
+    )
+    has_needs = "needs_agent" in positions
+    seen, duplicates = ctx.seen, ctx.duplicates
+    write = writer.writerow
+    line = 1
+    next_progress = PROGRESS_EVERY
+    for row in rows:
+        line += 1
+        if not any(row):
+            continue
+        bad = False
+        ext = g_ext(row).strip()
+        if not ext:
+            add(line, col["external_id"], "identifiant externe manquant.")
+            bad = True
+        elif len(ext) > 100:
+            add(line, col["external_id"], "identifiant externe trop long (100 caractères au plus).")
+            bad = True
+        elif ext in seen:
+            duplicates.add(ext)
+            add(
+                line, col["external_id"], f"identifiant externe « {ext} » en double dans le fichier"
+            )
+            bad = True
+        else:
+            seen.add(ext)
+        raw = g_start(row)
+        started = parse(raw)
+        if started is None:
+            message = (
+                f"date illisible « {raw} » (attendu jj/mm/aaaa hh:mm)."
+                if raw.strip()
+                else "date de l'appel manquante."
+            )
+            add(line, col["started_at"], message)
+            bad = True
+        elif started > now:
+            add(line, col["started_at"], f"date dans le futur « {raw} ».")
+            bad = True
+        raw = g_out(row)
+        outcome = lk["outcome"].get(raw)
+        if outcome is missing:
+            add(
+                line,
+                col["outcome"],
+                f"issue d'appel « {raw} » inconnue (attendu : pris par un agent, "
+                "serveur vocal ou abandonné)."
+                if raw.strip()
+                else "issue de l'appel manquante.",
+            )
+            bad = True
+        wait = ""
+        raw = g_wait(row)
+        if raw:
+            seconds = _seconds(raw)
+            if seconds is not None:
+                if seconds < 0:
+                    add(line, col["wait_seconds"], f"durée d'attente illisible « {raw} ».")
+                    bad = True
+                else:
+                    wait = seconds
+        site_id = ""
+        raw = g_site(row)
+        if raw.strip():
+            site_id = lk["site"].get(raw)
+            if site_id is missing:
+                add(line, col["site"], f"site « {raw} » inconnu dans « {ctx.organisation} ».")
+                bad = True
+        needs = "1"
+        raw = g_needs(row) if has_needs else ""
+        if raw.strip():
+            needs = lk["needs_agent"].get(raw)
+            if needs is missing:
+                add(line, col["needs_agent"], f"« {raw} » : attendu oui ou non.")
+                bad = True
+        phone_line = g_line(row).strip()
+        if len(phone_line) > 60:
+            add(line, col["line"], "ligne téléphonique trop longue (60 caractères au plus).")
+            bad = True
+        if line >= next_progress:
+            next_progress += PROGRESS_EVERY
+            if progress:
+                progress(line - 1)
+        if bad or collector.lines:
+            continue
+        write((ext, started, outcome, wait, site_id, needs, phone_line))
+    return line - 1
+
+
+@dataclass
+class _Context:
+    organisation: object
+    dates: _Dates
+    now_text: str
+    lookups: dict
+    seen: set = field(default_factory=set)
+    duplicates: set = field(default_factory=set)
+    collector: object = None
+    deadlines: object = None
+
+
+def _first_lines(path, filename, encoding, positions, duplicates) -> dict[str, int]:
+    """Where each duplicated id first appears (second, cheap pass on rejected files only)."""
+    table = _Table(path, filename, encoding=encoding)
+    first = {}
+    try:
+        _header, rows = table.open()
+        index = positions["external_id"]
+        for line, row in enumerate(rows, start=2):
+            ext = row[index].strip() if index < len(row) else ""
+            if ext in duplicates and ext not in first:
+                first[ext] = line
+    finally:
+        table.close()
+    return first
+
+
+def validate_file(profile, path, filename, spool, *, now, progress=None):
+    """Check the whole file against *profile*, writing good rows to *spool* (a text file).
+
+    Returns (rows, collector, context). Nothing is written to the database.
+    """
+    collector = _Collector()
+    tz = profile.organisation.calendar().tz
+    ctx = _Context(
+        organisation=profile.organisation,
+        dates=_Dates(tz, profile.date_format),
+        now_text=_utc_text(now),
+        lookups=_lookups(profile),
+        collector=collector,
+        deadlines=_Deadlines(profile.organisation) if profile.kind == ImportKind.CONTACTS else None,
+    )
+    for problem in _value_map_targets_errors(profile, ctx.lookups):
+        collector.add(1, "profil", f"correspondance de valeurs du profil : {problem}.")
+    if collector.lines:
+        return 0, collector, ctx
+    table = _Table(path, filename)
+    try:
+        try:
+            header, rows = table.open()
+        except FileProblem as problem:
+            collector.add(1, "", str(problem))
+            return 0, collector, ctx
+        except UnicodeDecodeError:
+            table.close()
+            table = _Table(path, filename, encoding="cp1252")
+            header, rows = table.open()
+        if not any(h.strip() for h in header):
+            collector.add(1, "", "le fichier est vide (aucune ligne d'en-tête).")
+            return 0, collector, ctx
+        positions = _positions(profile, header, collector)
+        if collector.lines:
+            return 0, collector, ctx
+        validate = _validate_contacts if profile.kind == ImportKind.CONTACTS else _validate_calls
+        writer = csv.writer(spool, lineterminator="\n")
+        try:
+            count = validate(ctx, header, rows, positions, writer, collector, progress)
+        except UnicodeDecodeError:
+            if table.encoding != "utf-8":
+                raise
+            # Started as UTF-8, then a Windows-1252 byte: read the file again as such.
+            table.close()
+            spool.seek(0)
+            spool.truncate()
+            collector.__init__()
+            ctx.seen.clear()
+            ctx.duplicates.clear()
+            table = _Table(path, filename, encoding="cp1252")
+            header, rows = table.open()
+            count = validate(ctx, header, rows, positions, writer, collector, progress)
+        except csv.Error as error:
+            collector.add(1, "", f"le fichier CSV est mal formé ({error}).")
+            return 0, collector, ctx
+    finally:
+        table.close()
+    if ctx.duplicates:
+        first = _first_lines(path, filename, table.encoding, positions, ctx.duplicates)
+        for rejection in collector.errors:
+            if rejection.reason.endswith("en double dans le fichier"):
+                ext = rejection.reason.split("« ", 1)[1].split(" »", 1)[0]
+                rejection.reason += f" (déjà à la ligne {first.get(ext, '?')})."
+    return count, collector, ctx
+
+
+# ----- writing --------------------------------------------------------------------------
+
+_CONTACT_TMP = "voix_import_contacts"
+_CALL_TMP = "voix_import_calls"
+
+# Columns updated on re-import, per Voix field of the profile.
+_CONTACT_UPDATES = {
+    "received_at": ["received_at"],
+    "acknowledged_at": ["acknowledged_at"],
+    "first_answer_at": ["first_answer_at"],
+    "closed_at": ["closed_at"],
+    "channel": ["channel"],
+    "reason": ["reason_id"],
+    "site": ["site_id"],
+    "requester_ref": ["requester_ref"],
+    "subject": ["subject"],
+    "outcome": ["outcome"],
+}
+_CALL_UPDATES = {
+    "started_at": ["started_at"],
+    "outcome": ["outcome"],
+    "wait_seconds": ["wait_seconds"],
+    "site": ["site_id"],
+    "needs_agent": ["needs_agent"],
+    "line": ["line"],
+}
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _load_spool(cursor, table: str, columns: list[str], types: dict, spool_path: str):
+    """The spool file into a temporary table (COPY on PostgreSQL, executemany on SQLite)."""
+    if _postgres():
+        cols = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({cols}) ON COMMIT DROP")
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        with raw.copy(copy_sql) as copy, open(spool_path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        cursor.execute(f"ANALYZE {table}")
+    else:
+        affinity = {"bigint": "INTEGER", "integer": "INTEGER"}
+        cols = ", ".join(f"{c} {affinity.get(types.get(c), 'TEXT')}" for c in columns)
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({cols})")
+        marks = ", ".join("?" * len(columns))
+        # The plain sqlite3 cursor: Django's wrapper tees the rows to peek at the first
+        # one, which would keep the whole file in memory.
+        raw = connection.connection.cursor()
+        with open(spool_path, encoding="utf-8", newline="") as handle:
+            raw.executemany(f"INSERT INTO temp.{table} VALUES ({marks})", csv.reader(handle))
+        raw.close()
+
+
+def _tmp(table: str) -> str:
+    return table if _postgres() else f"temp.{table}"
+
+
+def _old_days(cursor, sql: str, params, dates: _Dates) -> set[date]:
+    cursor.execute(sql, params)
+    days = set()
+    for (value,) in cursor.fetchall():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
+        days.add(value.astimezone(dates.tz).date())
+    return days
+
+
+_CONTACT_COLUMNS = {
+    "id",
+    "organisation_id",
+    "source",
+    "external_id",
+    "received_at",
+    "acknowledged_at",
+    "first_answer_at",
+    "closed_at",
+    "channel",
+    "reason_id",
+    "site_id",
+    "requester_ref",
+    "subject",
+    "outcome",
+    "status",
+    "ack_due_at",
+    "answer_due_at",
+    "due_at",
+    "warn_at",
+    "created_at",
+    "updated_at",
+}
+_CALL_COLUMNS = {
+    "id",
+    "organisation_id",
+    "source",
+    "external_id",
+    "started_at",
+    "outcome",
+    "wait_seconds",
+    "site_id",
+    "needs_agent",
+    "line",
+}
+
+
+def _defaults(model, written: set[str]) -> tuple[str, str, list]:
+    """The other columns of *model*, filled with their field defaults on insert (so a
+    column added later to the model does not break imports)."""
+    columns, values = [], []
+    for model_field in model._meta.concrete_fields:
+        if model_field.column in written:
+            continue
+        value = model_field.get_default()
+        columns.append(connection.ops.quote_name(model_field.column))
+        values.append(model_field.get_db_prep_save(value, connection))
+    if not columns:
+        return "", "", []
+    return ", " + ", ".join(columns), ", %s" * len(columns), values
+
+
+def _write_contacts(cursor, profile, spool_path, run_at, dates) -> tuple[int, int, list, set]:
+    pg = _postgres()
+    org = profile.organisation_id
+    source = profile.source
+    types = {
+        "received_at": "timestamptz",
+        "acknowledged_at": "timestamptz",
+        "first_answer_at": "timestamptz",
+        "closed_at": "timestamptz",
+        "reason_id": "bigint",
+        "site_id": "bigint",
+        "ack_due_at": "bigint",
+        "answer_due_at": "bigint",
+        "due_at": "bigint",
+        "warn_at": "bigint",
+    }
+    _load_spool(cursor, _CONTACT_TMP, CONTACT_SPOOL, types, spool_path)
+    tmp = _tmp(_CONTACT_TMP)
+    ph = "%s"
+    if pg:
+        stamp = lambda c: f"t.{c}"  # noqa: E731
+        null = lambda c: f"t.{c}"  # noqa: E731  (COPY csv: empty unquoted → NULL)
+        text = lambda c: f"COALESCE(t.{c}, '')"  # noqa: E731
+        epoch = lambda c: f"to_timestamp(NULLIF(t.{c}, {NO_TIME}))"  # noqa: E731
+    else:
+        stamp = null = lambda c: f"NULLIF(t.{c}, '')"  # noqa: E731
+        text = lambda c: f"t.{c}"  # noqa: E731
+        # Django's SQLite format « YYYY-MM-DD HH:MM:SS » is what datetime() returns.
+        epoch = lambda c: f"datetime(NULLIF(t.{c}, {NO_TIME}), 'unixepoch')"  # noqa: E731
+    # Days whose roll-ups change because an existing contact moves to another day.
+    moved = _old_days(
+        cursor,
+        f"SELECT c.received_at FROM contacts_contact c JOIN {tmp} t "
+        f"ON c.external_id = t.external_id WHERE c.organisation_id = {ph} AND c.source = {ph} "
+        f"AND c.received_at <> {stamp('received_at')}",
+        [org, source],
+        dates,
+    )
+    mapped = {name for name, column in (profile.mapping or {}).items() if column}
+    updates = ["status", "updated_at", "ack_due_at", "answer_due_at", "due_at", "warn_at"]
+    for name, columns in _CONTACT_UPDATES.items():
+        if name in mapped:
+            updates += columns
+    stamp_value = connection.ops.adapt_datetimefield_value(run_at)
+    count_before = _count(cursor, "contacts_contact", org, source, ph)
+    other_columns, other_marks, defaults = _defaults(Contact, _CONTACT_COLUMNS)
+    insert = (
+        "INSERT INTO contacts_contact (organisation_id, source, external_id, received_at, "
+        "acknowledged_at, first_answer_at, closed_at, channel, reason_id, site_id, "
+        "requester_ref, subject, outcome, status, ack_due_at, answer_due_at, due_at, warn_at, "
+        f"created_at, updated_at{other_columns}) "
+        f"SELECT {ph}, {ph}, t.external_id, {stamp('received_at')}, {stamp('acknowledged_at')}, "
+        f"{stamp('first_answer_at')}, {stamp('closed_at')}, t.channel, {null('reason_id')}, "
+        f"{null('site_id')}, {text('requester_ref')}, {text('subject')}, {text('outcome')}, "
+        f"t.status, {epoch('ack_due_at')}, {epoch('answer_due_at')}, {epoch('due_at')}, "
+        f"{epoch('warn_at')}, {ph}, {ph}{other_marks} FROM {tmp} t WHERE true "
+        "ON CONFLICT (organisation_id, source, external_id) WHERE NOT (external_id = '') "
+        f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updates)}"
+    )
+    cursor.execute(insert, [org, source, stamp_value, stamp_value, *defaults])
+    created = _count(cursor, "contacts_contact", org, source, ph) - count_before
+    cursor.execute(f"SELECT COUNT(*) FROM {tmp}")
+    total = cursor.fetchone()[0]
+    # Contacts already in Voix that were paused for documents: their deadlines depend on
+    # the time paused, which the file does not know; the clocks recompute them.
+    cursor.execute(
+        f"SELECT c.id FROM contacts_contact c JOIN {tmp} t ON c.external_id = t.external_id "
+        f"WHERE c.organisation_id = {ph} AND c.source = {ph} AND NOT (c.external_id = '') "
+        "AND (c.paused_at IS NOT NULL OR c.paused_days > 0 OR c.paused_seconds > 0)",
+        [org, source],
+    )
+    paused = [pk for (pk,) in cursor.fetchall()]
+    return created, total - created, paused, moved
+
+
+def _write_calls(cursor, profile, spool_path, run_at, dates) -> tuple[int, int, list, set]:
+    pg = _postgres()
+    org = profile.organisation_id
+    source = profile.source
+    types = {
+        "started_at": "timestamptz",
+        "wait_seconds": "integer",
+        "site_id": "bigint",
+        "needs_agent": "integer",
+    }
+    _load_spool(cursor, _CALL_TMP, CALL_SPOOL, types, spool_path)
+    tmp = _tmp(_CALL_TMP)
+    ph = "%s"
+    if pg:
+        null = lambda c: f"t.{c}"  # noqa: E731
+        text = lambda c: f"COALESCE(t.{c}, '')"  # noqa: E731
+        boolean = "(t.needs_agent = 1)"
+    else:
+        null = lambda c: f"NULLIF(t.{c}, '')"  # noqa: E731
+        text = lambda c: f"t.{c}"  # noqa: E731
+        boolean = "CAST(t.needs_agent AS integer)"
+    moved = _old_days(
+        cursor,
+        f"SELECT c.started_at FROM contacts_call c JOIN {tmp} t "
+        f"ON c.external_id = t.external_id WHERE c.organisation_id = {ph} AND c.source = {ph} "
+        f"AND c.started_at <> {null('started_at')}",
+        [org, source],
+        dates,
+    )
+    count_before = _count(cursor, "contacts_call", org, source, ph)
+    mapped = {name for name, column in (profile.mapping or {}).items() if column}
+    updates = [c for name, cols in _CALL_UPDATES.items() if name in mapped for c in cols]
+    other_columns, other_marks, defaults = _defaults(Call, _CALL_COLUMNS)
+    cursor.execute(
+        "INSERT INTO contacts_call (organisation_id, source, external_id, started_at, outcome, "
+        f"wait_seconds, site_id, needs_agent, line{other_columns}) "
+        f"SELECT {ph}, {ph}, t.external_id, {null('started_at')}, t.outcome, "
+        f"{null('wait_seconds')}, {null('site_id')}, {boolean}, {text('line')}{other_marks} "
+        f"FROM {tmp} t WHERE true "
+        "ON CONFLICT (organisation_id, source, external_id) "
+        f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updates)}",
+        [org, source, *defaults],
+    )
+    cursor.execute(f"SELECT COUNT(*) FROM {tmp}")
+    total = cursor.fetchone()[0]
+    created = _count(cursor, "contacts_call", org, source, ph) - count_before
+    return created, total - created, [], moved
+
+
+def _count(cursor, table, org, source, ph) -> int:
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE organisation_id = {ph} AND source = {ph}",
+        [org, source],
+    )
+    return cursor.fetchone()[0]
+
+
+def _apply_deadlines(organisation, ids):
+    try:
+        from . import clocks
+    except ImportError:  # the clocks part is not there yet
+        return
+    apply = getattr(clocks, "apply_deadlines_bulk", None)
+    if apply is not None and ids:
+        apply(organisation, ids)
+
+
+def _day_range(days: set[date]) -> list[date]:
+    """Every day from the first to the last touched: the stock of open contacts at the end
+    of each day in between changes too."""
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _peak_rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def import_file(
+    actor,
+    profile: ImportProfile,
+    path: str,
+    filename: str = "",
+    *,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import one CSV/XLSX file with *profile*: the whole file lands, or nothing does.
+
+    *progress(phase, rows)* is called as the file goes (phase « verification » then
+    « enregistrement »). Returns the counts, or the rejected lines when the file is refused.
+    """
+    now = now or timezone.now()
+    filename = filename or os.path.basename(path)
+    organisation = profile.organisation
+    result = ImportResult(filename=filename, kind=profile.kind)
+    timings = result.timings
+    started = time.perf_counter()
+    spool_dir = tempfile.mkdtemp(prefix="voix-import-")
+    spool_path = os.path.join(spool_dir, "lignes.csv")
+    try:
+        with open(spool_path, "w", encoding="utf-8", newline="") as spool:
+            rows, collector, ctx = validate_file(
+                profile,
+                path,
+                filename,
+                spool,
+                now=now,
+                progress=(lambda n: progress("verification", n)) if progress else None,
+            )
+        result.rows = rows
+        timings["validation_s"] = time.perf_counter() - started
+        timings["rss_validation_mb"] = _peak_rss_mb()
+        if collector.lines:
+            result.rejected_lines = collector.lines
+            result.errors = collector.errors
+            return result
+        if progress:
+            progress("enregistrement", rows)
+        write = _write_contacts if profile.kind == ImportKind.CONTACTS else _write_calls
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if _postgres():
+                    cursor.execute("SET LOCAL timezone = 'UTC'")
+                else:
+                    # A larger page cache for the index updates of a big insert (64 MB).
+                    cursor.execute("PRAGMA cache_size")
+                    cache_size = cursor.fetchone()[0]
+                    cursor.execute("PRAGMA cache_size = -65536")
+                t0 = time.perf_counter()
+                created, updated, ids, moved = write(cursor, profile, spool_path, now, ctx.dates)
+                if not _postgres():
+                    cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+                timings["write_s"] = time.perf_counter() - t0
+                timings["rss_write_mb"] = _peak_rss_mb()
+                for table in (_CONTACT_TMP, _CALL_TMP):
+                    cursor.execute(f"DROP TABLE IF EXISTS {_tmp(table)}")
+            t0 = time.perf_counter()
+            _apply_deadlines(organisation, ids)
+            timings["deadlines_s"] = time.perf_counter() - t0
+            result.created, result.updated = created, updated
+            result.contact_ids_count = len(ids)
+            result.days = _day_range(ctx.dates.days | moved)
+            record_event(
+                actor,
+                "contacts.importés" if profile.kind == ImportKind.CONTACTS else "appels.importés",
+                profile,
+                organisation=organisation,
+                changes={
+                    "fichier": filename,
+                    "profil": profile.name,
+                    "lignes": rows,
+                    "créés": created,
+                    "mis à jour": updated,
+                },
+            )
+        t0 = time.perf_counter()
+        days = result.days
+        if days:
+            rollups.refresh(organisation, days)
+        timings["rollups_s"] = time.perf_counter() - t0
+        return result
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(spool_path)
+        os.rmdir(spool_dir)
+
+
+# ----- runs (page and command line) -----------------------------------------------------
+
+
+def start_run(actor, profile: ImportProfile, path: str, filename: str) -> ImportRun:
+    """Record a pending import of the stored file *path* (the task or the command runs it)."""
+    return ImportRun.objects.create(
+        organisation=profile.organisation,
+        profile=profile,
+        user=actor,
+        filename=filename[:255],
+        path=path,
+        rows_total=count_rows(path, filename),
+    )
+
+
+def execute_run(
+    run: ImportRun,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    delete_file: bool = True,
+) -> ImportResult | None:
+    """Run a recorded import: progress in the run's row as the file goes, then the outcome."""
+    run_pk = run.pk
+    last = [0.0]
+
+    def report(phase, rows):
+        if progress:
+            progress(phase, rows)
+        moment = time.monotonic()
+        if phase == "enregistrement" or moment - last[0] > 0.5:
+            last[0] = moment
+            total = max(run.rows_total, rows)
+            ImportRun.objects.filter(pk=run_pk).update(rows_done=rows, rows_total=total)
+
+    ImportRun.objects.filter(pk=run_pk).update(
+        state=ImportRun.State.RUNNING, started_at=timezone.now()
+    )
+    result = None
+    try:
+        result = import_file(
+            run.user, run.profile, run.path, run.filename, now=now, progress=report
+        )
+    except Exception as error:  # the run page must say it failed, whatever happened
+        ImportRun.objects.filter(pk=run_pk).update(
+            state=ImportRun.State.FAILED,
+            error=f"L'import a échoué : {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        if delete_file and run.path:
+            with contextlib.suppress(OSError):
+                os.remove(run.path)
+    fields = {
+        "rows_total": result.rows,
+        "rows_done": result.rows,
+        "finished_at": timezone.now(),
+        "path": "" if delete_file else run.path,
+    }
+    if result.ok:
+        fields.update(state=ImportRun.State.DONE, created=result.created, updated=result.updated)
+    else:
+        fields.update(
+            state=ImportRun.State.REJECTED,
+            rejected=result.rejected_lines,
+            report=[
+                {"ligne": e.line, "colonne": e.column, "motif": e.reason} for e in result.errors
+            ],
+        )
+    ImportRun.objects.filter(pk=run_pk).update(**fields)
+    run.refresh_from_db()
+    return result
+
+
+# ----- profiles -------------------------------------------------------------------------
+
+
+def check_profile(kind: str, mapping: dict, value_maps: dict) -> None:
+    """A profile names a column for each required field and maps values to Voix codes."""
+    errors = {}
+    for spec in FIELDS[kind]:
+        if spec.required and not (mapping.get(spec.name) or "").strip():
+            errors.setdefault("mapping", []).append(
+                f"Indiquez la colonne du champ « {spec.label} » (obligatoire)."
+            )
+    allowed = set(VALUE_MAP_FIELDS[kind])
+    for name in value_maps or {}:
+        if name not in allowed:
+            errors.setdefault("value_maps", []).append(
+                f"« {name} » : correspondance de valeurs impossible pour ce champ."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def save_profile(actor, organisation, *, profile=None, **fields) -> ImportProfile:
+    """Create or change an import profile (column mapping, value maps, date format)."""
+    check_profile(fields["kind"], fields.get("mapping") or {}, fields.get("value_maps") or {})
+    with transaction.atomic():
+        created = profile is None
+        if created:
+            profile = ImportProfile(organisation=organisation)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.full_clean()
+        profile.save()
+        record_event(
+            actor,
+            "profil_import.créé" if created else "profil_import.modifié",
+            profile,
+            organisation=organisation,
+            changes={"nom": profile.name, "type": profile.kind, "source": profile.source},
+        )
+    return profile
+
+
+def default_mapping(kind: str) -> dict:
+    return {spec.name: spec.header for spec in FIELDS[kind]}

@@ -1,0 +1,443 @@
+"""Imports of contacts and call logs: French files, idempotence, all-or-nothing, reports."""
+
+import csv
+import io
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from voix.contacts import imports
+from voix.contacts.models import Call, Contact, ImportKind, ImportProfile, ImportRun
+from voix.core.models import AuditEvent
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+HEADER = ["N° demande", "Date de réception", "Canal", "Motif", "Agence", "Date réponse"]
+MAPPING = {
+    "external_id": "N° demande",
+    "received_at": "Date de réception",
+    "channel": "Canal",
+    "reason": "Motif",
+    "site": "Agence",
+    "first_answer_at": "Date réponse",
+}
+
+
+@pytest.fixture
+def profile(world):
+    return imports.save_profile(
+        None,
+        world.caf,
+        name="crm",
+        label="CRM de la Caf",
+        kind=ImportKind.CONTACTS,
+        source="crm",
+        mapping=MAPPING,
+        value_maps={"channel": {"Mél": "courriel", "Tél": "telephone"}},
+    )
+
+
+@pytest.fixture
+def call_profile(world):
+    return imports.save_profile(
+        None,
+        world.caf,
+        name="telephonie",
+        kind=ImportKind.CALLS,
+        source="autocom",
+        mapping={
+            "external_id": "Id appel",
+            "started_at": "Début",
+            "outcome": "Statut",
+            "wait_seconds": "Attente",
+            "site": "Site",
+        },
+        value_maps={
+            "outcome": {"Décroché": "agent", "Dissuasion SVI": "svi", "Perdu": "abandonne"}
+        },
+    )
+
+
+def write_csv(tmp_path, rows, *, header=HEADER, encoding="cp1252", delimiter=";", name="f.csv"):
+    path = tmp_path / name
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def run_import(profile, path, **kwargs):
+    with time_machine.travel(NOW, tick=False):
+        return imports.import_file(None, profile, path, **kwargs)
+
+
+GOOD = [
+    ["D-1", "15/01/2026 09:30", "Mél", "Revenu de solidarité active", "Siège test", ""],
+    ["D-2", "16/01/2026", "Téléphone", "rsa", "siege", "16/01/2026 10:05"],
+    ["D-3", "20/01/2026 14:00:30", "Tél", "", "", "21/01/2026 08:00"],
+]
+
+
+def test_a_windows_1252_file_with_semicolons_and_french_dates_lands(world, profile, tmp_path):
+    result = run_import(profile, write_csv(tmp_path, GOOD))
+    assert result.ok, result.errors
+    assert (result.created, result.updated) == (3, 0)
+    first = Contact.objects.get(organisation=world.caf, source="crm", external_id="D-1")
+    # 09:30 in Paris in winter is 08:30 UTC.
+    assert first.received_at == datetime(2026, 1, 15, 8, 30, tzinfo=UTC)
+    assert first.channel == "courriel"
+    assert first.reason == world.reason
+    assert first.site == world.site
+    assert first.status == "nouveau"
+    second = Contact.objects.get(external_id="D-2")
+    assert second.first_answer_at == datetime(2026, 1, 16, 9, 5, tzinfo=UTC)
+    assert second.status == "repondu"
+    third = Contact.objects.get(external_id="D-3")
+    assert third.received_at == datetime(2026, 1, 20, 13, 0, 30, tzinfo=UTC)
+    assert third.site is None and third.reason is None
+
+
+def test_a_utf8_file_with_bom_and_commas_lands(world, profile, tmp_path):
+    path = write_csv(tmp_path, GOOD, encoding="utf-8-sig", delimiter=",")
+    result = run_import(profile, path)
+    assert result.ok, result.errors
+    assert Contact.objects.filter(source="crm").count() == 3
+
+
+def test_an_xlsx_file_lands(world, profile, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(["X-1", datetime(2026, 2, 3, 10, 15), "Courriel", "rsa", "siege", None])
+    sheet.append(["X-2", "04/02/2026 11:00", "Tél", None, None, datetime(2026, 2, 5, 9, 0)])
+    path = tmp_path / "contacts.xlsx"
+    book.save(path)
+    result = run_import(profile, str(path))
+    assert result.ok, result.errors
+    assert Contact.objects.get(external_id="X-1").received_at == datetime(
+        2026, 2, 3, 9, 15, tzinfo=UTC
+    )
+    assert Contact.objects.get(external_id="X-2").status == "repondu"
+
+
+def test_reimporting_updates_and_never_duplicates(world, profile, tmp_path):
+    run_import(profile, write_csv(tmp_path, GOOD))
+    changed = [row[:] for row in GOOD]
+    changed[0][2] = "Courrier"
+    result = run_import(profile, write_csv(tmp_path, changed, name="g.csv"))
+    assert result.ok
+    assert (result.created, result.updated) == (0, 3)
+    assert Contact.objects.filter(source="crm").count() == 3
+    assert Contact.objects.get(external_id="D-1").channel == "courrier"
+
+
+def test_the_same_external_id_from_another_source_is_another_contact(world, profile, tmp_path):
+    run_import(profile, write_csv(tmp_path, GOOD))
+    profile.source = "autre-crm"
+    profile.save()
+    result = run_import(profile, write_csv(tmp_path, GOOD))
+    assert result.created == 3
+    assert Contact.objects.filter(external_id="D-1").count() == 2
+
+
+def test_a_bad_line_lands_nothing_and_the_report_names_line_column_and_reason(
+    world, profile, tmp_path
+):
+    rows = [*GOOD, ["D-4", "22/01/2026 09:00", "Fax", "rsa", "siege", ""]]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    assert not result.ok
+    assert Contact.objects.filter(source="crm").count() == 0
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (5, "Canal", "canal « Fax » inconnu.")
+    ]
+
+
+def test_unknown_reason_and_site_are_reported(world, profile, tmp_path):
+    rows = [["D-1", "15/01/2026 09:30", "Courriel", "Pêche", "Lune", ""]]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    reasons = {e.column: e.reason for e in result.errors}
+    assert reasons["Motif"] == "motif « Pêche » inconnu."
+    assert reasons["Agence"].startswith("site « Lune » inconnu")
+
+
+def test_duplicate_external_ids_inside_one_file_are_reported(world, profile, tmp_path):
+    rows = [*GOOD, ["D-2", "17/01/2026 09:00", "Courriel", "", "", ""]]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    assert not result.ok
+    [error] = result.errors
+    assert (error.line, error.column) == (5, "N° demande")
+    assert "« D-2 » en double" in error.reason and "déjà à la ligne 3" in error.reason
+    assert not Contact.objects.filter(source="crm").exists()
+
+
+def test_an_answer_before_receipt_is_rejected(world, profile, tmp_path):
+    rows = [["D-1", "15/01/2026 09:30", "Courriel", "", "", "14/01/2026 17:00"]]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    [error] = result.errors
+    assert (error.line, error.column) == (2, "Date réponse")
+    assert error.reason == "la réponse est antérieure à la réception."
+
+
+def test_a_date_in_the_future_is_rejected(world, profile, tmp_path):
+    rows = [["D-1", "03/03/2026 09:30", "Courriel", "", "", ""]]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    [error] = result.errors
+    assert error.reason == "date dans le futur « 03/03/2026 09:30 »."
+
+
+def test_unreadable_dates_and_missing_ids_are_rejected(world, profile, tmp_path):
+    rows = [
+        ["", "15/01/2026 09:30", "Courriel", "", "", ""],
+        ["D-2", "31/02/2026 09:30", "Courriel", "", "", ""],
+        ["D-3", "demain", "Courriel", "", "", ""],
+    ]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    assert [(e.line, e.reason) for e in result.errors] == [
+        (2, "identifiant externe manquant."),
+        (3, "date illisible « 31/02/2026 09:30 » (attendu jj/mm/aaaa hh:mm)."),
+        (4, "date illisible « demain » (attendu jj/mm/aaaa hh:mm)."),
+    ]
+    assert result.rejected_lines == 3
+
+
+def test_a_column_missing_from_the_header_is_reported_on_line_1(world, profile, tmp_path):
+    path = write_csv(tmp_path, [["D-1", "15/01/2026"]], header=["N° demande", "Date"])
+    result = run_import(profile, path)
+    assert result.errors[0].line == 1
+    assert "colonne « Date de réception »" in result.errors[0].reason
+
+
+def test_a_landed_file_gets_deadlines_and_one_audit_event(world, profile, tmp_path):
+    result = run_import(profile, write_csv(tmp_path, GOOD))
+    assert result.ok
+    email = Contact.objects.get(external_id="D-1")
+    assert email.ack_due_at is not None or email.answer_due_at is not None
+    event = AuditEvent.objects.get(action="contacts.importés")
+    assert event.changes["créés"] == 3
+    assert result.days[0].isoformat() == "2026-01-15"
+    assert result.days[-1].isoformat() == "2026-01-21"
+
+
+def test_imported_deadlines_are_those_the_clocks_compute(world, profile, tmp_path):
+    from voix.contacts import clocks
+
+    rows = [
+        ["E-1", "15/01/2026 09:30", "Mél", "rsa", "siege", ""],
+        ["E-2", "16/01/2026 18:45", "Courrier", "", "", ""],
+        ["E-3", "17/01/2026 10:00", "Mél", "", "fs", "19/01/2026 08:00"],
+        ["E-4", "18/01/2026 11:00", "Téléphone", "", "siege", ""],
+    ]
+    run_import(profile, write_csv(tmp_path, rows))
+    for contact in Contact.objects.filter(source="crm"):
+        expected = Contact.objects.get(pk=contact.pk)
+        clocks.compute_deadlines(expected)
+        for name in ("ack_due_at", "answer_due_at", "due_at", "warn_at"):
+            assert getattr(contact, name) == getattr(expected, name), (contact.external_id, name)
+    assert Contact.objects.get(external_id="E-1").due_at is not None
+
+
+def test_dates_with_seconds_single_digits_or_iso_are_read(world, profile, tmp_path):
+    rows = [
+        ["S-1", "5/1/2026 9:05", "Mél", "", "", ""],
+        ["S-2", "2026-01-06 10:00:00", "Mél", "", "", ""],
+        ["S-3", "29/03/2026 01:30", "Mél", "", "", ""],
+    ]
+    with time_machine.travel(datetime(2026, 4, 1, tzinfo=UTC), tick=False):
+        result = imports.import_file(None, profile, write_csv(tmp_path, rows))
+    assert result.ok, result.errors
+    got = {c.external_id: c.received_at for c in Contact.objects.filter(source="crm")}
+    assert got["S-1"] == datetime(2026, 1, 5, 8, 5, tzinfo=UTC)
+    assert got["S-2"] == datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    assert got["S-3"] == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # before the clock change
+
+
+def test_a_call_log_lands_with_its_outcomes_and_waits(world, call_profile, tmp_path):
+    header = ["Id appel", "Début", "Statut", "Attente", "Site"]
+    rows = [
+        ["A1", "05/01/2026 08:31", "Décroché", "45", "siege"],
+        ["A2", "05/01/2026 08:32", "Dissuasion SVI", "", "siege"],
+        ["A3", "05/01/2026 08:40", "Perdu", "02:30", ""],
+    ]
+    result = run_import(call_profile, write_csv(tmp_path, rows, header=header))
+    assert result.ok, result.errors
+    calls = {c.external_id: c for c in Call.objects.filter(source="autocom")}
+    assert [calls[k].outcome for k in ("A1", "A2", "A3")] == ["agent", "svi", "abandonne"]
+    assert calls["A1"].wait_seconds == 45 and calls["A3"].wait_seconds == 150
+    assert calls["A2"].wait_seconds is None and calls["A1"].site == world.site
+    again = run_import(call_profile, write_csv(tmp_path, rows, header=header))
+    assert (again.created, again.updated) == (0, 3)
+    assert AuditEvent.objects.filter(action="appels.importés").count() == 2
+
+
+def test_an_unknown_call_outcome_is_rejected(world, call_profile, tmp_path):
+    header = ["Id appel", "Début", "Statut", "Attente", "Site"]
+    rows = [["A1", "05/01/2026 08:31", "Transféré", "x", "siege"]]
+    result = run_import(call_profile, write_csv(tmp_path, rows, header=header))
+    reasons = [e.reason for e in result.errors]
+    assert reasons[0].startswith("issue d'appel « Transféré » inconnue")
+    assert reasons[1] == "durée d'attente illisible « x »."
+    assert not Call.objects.exists()
+
+
+def test_the_report_is_an_excel_friendly_csv(world, profile, tmp_path):
+    rows = [["D-1", "15/01/2026 09:30", "Fax", "", "", ""]]
+    run = imports.start_run(None, profile, write_csv(tmp_path, rows), "export.csv")
+    with time_machine.travel(NOW, tick=False):
+        imports.execute_run(run, delete_file=False)
+    assert run.state == ImportRun.State.REJECTED
+    content = imports.report_csv(run)
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "fichier;ligne;colonne;motif"
+    assert lines[1] == "export.csv;2;Canal;canal « Fax » inconnu."
+
+
+# ----- command line ----------------------------------------------------------------------
+
+
+def test_the_command_imports_and_shows_progress(world, profile, tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command(
+            "import_contacts",
+            write_csv(tmp_path, GOOD),
+            profile="crm",
+            organisation="caf-test",
+            stdout=out,
+            stderr=err,
+        )
+    assert "3 créée(s), 0 mise(s) à jour" in out.getvalue()
+    assert "%" in err.getvalue() and "lignes" in err.getvalue()
+    assert Contact.objects.filter(source="crm").count() == 3
+    assert ImportRun.objects.get().state == ImportRun.State.DONE
+
+
+def test_the_command_refuses_a_bad_file_with_exit_code_1_and_a_report(world, profile, tmp_path):
+    path = write_csv(tmp_path, [["D-1", "15/01/2026 09:30", "Fax", "", "", ""]])
+    err = io.StringIO()
+    with time_machine.travel(NOW, tick=False), pytest.raises(CommandError) as raised:
+        call_command("import_contacts", path, profile="crm", stderr=err)
+    assert raised.value.returncode == 1
+    report = tmp_path / "f-rapport.csv"
+    assert "rien n'a été importé" in str(raised.value) and str(report) in str(raised.value)
+    assert "ligne 2, Canal : canal « Fax » inconnu." in err.getvalue()
+    assert report.exists()
+    assert not Contact.objects.filter(source="crm").exists()
+
+
+def test_the_command_names_an_unknown_profile(world, tmp_path):
+    with pytest.raises(CommandError, match="Aucun profil d'import « rien »"):
+        call_command("import_contacts", write_csv(tmp_path, GOOD), profile="rien")
+
+
+# ----- pages -----------------------------------------------------------------------------
+
+
+def test_upload_runs_the_task_and_shows_the_result(
+    world, profile, client_for, tmp_path, django_capture_on_commit_callbacks
+):
+    client = client_for("manager")
+    content = Path(write_csv(tmp_path, GOOD)).read_bytes()
+    upload = io.BytesIO(content)
+    upload.name = "contacts.csv"
+    with (
+        time_machine.travel(NOW, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            reverse("contacts:import_upload"), {"profile": profile.pk, "file": upload}
+        )
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contacts:import_run", kwargs={"pk": run.pk})
+    assert run.state == ImportRun.State.DONE and run.created == 3
+    assert run.user == world.people["manager"]
+    assert not os.path.exists(run.path or "/nonexistent")  # the stored upload is deleted
+    page = client.get(response["Location"])
+    assert "Import terminé" in page.content.decode()
+    assert "3 créées" in page.content.decode()
+
+
+def test_a_rejected_upload_shows_the_lines_and_offers_the_report(
+    world, profile, client_for, tmp_path, django_capture_on_commit_callbacks
+):
+    client = client_for("qualite")
+    content = Path(write_csv(tmp_path, [["D-1", "15/01/2026", "Fax", "", "", ""]])).read_bytes()
+    upload = io.BytesIO(content)
+    upload.name = "contacts.csv"
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("contacts:import_upload"), {"profile": profile.pk, "file": upload}
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "rien n&#x27;a été importé" in page or "rien n'a été importé" in page
+    assert "canal « Fax » inconnu." in page
+    run = ImportRun.objects.get()
+    report = client.get(reverse("contacts:import_report", kwargs={"pk": run.pk}))
+    assert report["Content-Type"].startswith("text/csv")
+    assert "canal « Fax » inconnu." in report.content.decode("utf-8-sig")
+
+
+def test_a_pending_run_is_polled_by_htmx_with_a_no_js_fallback(world, profile, client_for):
+    run = ImportRun.objects.create(
+        organisation=world.caf, profile=profile, filename="f.csv", rows_total=100, rows_done=40
+    )
+    url = reverse("contacts:import_run", kwargs={"pk": run.pk})
+    page = client_for("admin").get(url).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    assert 'http-equiv="refresh"' in page and "Actualiser" in page
+    fragment = client_for("admin").get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="etat-import"')
+    assert "<html" not in fragment
+
+
+def test_a_profile_is_created_with_its_mapping_and_value_maps(world, client_for):
+    client = client_for("admin")
+    data = {
+        "type": "contacts",
+        "name": "gestion-courrier",
+        "label": "Gestion du courrier",
+        "source": "ged",
+        "date_format": "%d/%m/%Y",
+        **{f"col_{spec.name}": spec.header for spec in imports.CONTACT_FIELDS},
+        "map_channel": "Lettre = courrier\nMail → courriel",
+    }
+    url = reverse("contacts:import_profile_create") + "?type=contacts"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()
+    profile = ImportProfile.objects.get(name="gestion-courrier")
+    assert profile.organisation == world.caf
+    assert profile.value_maps == {"channel": {"Lettre": "courrier", "Mail": "courriel"}}
+    assert profile.mapping["received_at"] == "date de réception"
+
+
+def test_a_value_map_to_an_unknown_code_rejects_the_file_at_line_1(world, tmp_path):
+    profile = imports.save_profile(
+        None,
+        world.caf,
+        name="faux",
+        kind=ImportKind.CONTACTS,
+        source="x",
+        mapping=MAPPING,
+        value_maps={"channel": {"Pigeon": "voyageur"}},
+    )
+    result = run_import(profile, write_csv(tmp_path, GOOD))
+    assert result.errors[0].line == 1 and "voyageur" in result.errors[0].reason
+
+
+def test_an_outsider_cannot_see_the_runs_or_profiles_of_the_caf(world, profile, client_for):
+    run = ImportRun.objects.create(organisation=world.caf, profile=profile, filename="f.csv")
+    client = client_for("outsider")
+    assert client.get(reverse("contacts:import_run", kwargs={"pk": run.pk})).status_code == 404
+    edit = reverse("contacts:import_profile_edit", kwargs={"pk": profile.pk})
+    assert client.get(edit).status_code == 404
+    assert "f.csv" not in client.get(reverse("contacts:import_runs")).content.decode()
+    upload_page = client.get(reverse("contacts:import_upload")).content.decode()
+    assert "crm" not in upload_page

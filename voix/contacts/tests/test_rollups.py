@@ -1,0 +1,265 @@
+"""Daily roll-ups on a small hand-worked example (March 2026, Caf of the Mayenne: no public
+holiday in March; Paris is UTC+1 until 29 March)."""
+
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from voix.contacts import rollups
+from voix.contacts.models import (
+    Call,
+    CallDay,
+    CallOutcome,
+    Channel,
+    Contact,
+    ContactDay,
+    Reason,
+    Status,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(day, hour=10, minute=0):
+    return datetime(2026, 3, day, hour, minute, tzinfo=PARIS)
+
+
+def end_of(day):
+    return at(day, 23, 59)
+
+
+@pytest.fixture
+def example(world):
+    return build_example(world)
+
+
+def build_example(world):
+    """The example of docs/contacts-indicators.md.
+
+    A  courriel reçu lundi 2, accusé le 3, répondu et clos le 5 (dans les délais).
+    B  courriel reçu lundi 2, mis en attente de pièces (un aller-retour), accusé le 10
+       (en retard, dû le 9), répondu et clos le 23 (en retard, dû le 20 après la pause).
+    C  courrier reçu mardi 3, quittance de loyer (pièce saisonnière), jamais traité.
+    D  courrier reçu mercredi 4, jamais traité : 15 jours ouvrés le 25, 16 le 26.
+    E  courriel reçu le 5 janvier, jamais traité : stock ancien.
+    F  appel téléphonique du lundi 2, résolu au premier contact (aucun délai).
+    """
+    caf, site = world.caf, world.site
+    seasonal = Reason.objects.create(
+        organisation=caf, code="quittance", label="Quittance de loyer", seasonal_mass=True
+    )
+
+    def contact(name, channel, received, **fields):
+        return Contact.objects.create(
+            organisation=caf,
+            site=site,
+            channel=channel,
+            external_id=name,
+            source="test",
+            received_at=received,
+            **fields,
+        )
+
+    contact(
+        "A",
+        Channel.EMAIL,
+        at(2),
+        acknowledged_at=at(3),
+        ack_due_at=end_of(9),
+        first_answer_at=at(5, 11),
+        answer_due_at=end_of(16),
+        closed_at=at(5, 11),
+        status=Status.CLOSED,
+    )
+    contact(
+        "B",
+        Channel.EMAIL,
+        at(2, 14),
+        acknowledged_at=at(10),
+        ack_due_at=end_of(9),
+        first_answer_at=at(23, 15),
+        answer_due_at=end_of(20),
+        closed_at=at(23, 15),
+        returns=1,
+        status=Status.CLOSED,
+    )
+    contact("C", Channel.LETTER, at(3), reason=seasonal, ack_due_at=end_of(17))
+    contact("D", Channel.LETTER, at(4), ack_due_at=end_of(18))
+    contact("E", Channel.EMAIL, datetime(2026, 1, 5, 9, tzinfo=PARIS))
+    contact(
+        "F",
+        Channel.PHONE,
+        at(2, 9),
+        first_answer_at=at(2, 9, 10),
+        closed_at=at(2, 9, 10),
+        status=Status.CLOSED,
+    )
+    calls = [
+        (CallOutcome.AGENT, True, 30),
+        (CallOutcome.IVR, False, 0),
+        (CallOutcome.ABANDONED, True, 300),
+        (CallOutcome.ABANDONED, False, None),  # after opening hours
+    ]
+    for number, (outcome, needs_agent, wait) in enumerate(calls):
+        Call.objects.create(
+            organisation=caf,
+            site=site,
+            external_id=f"appel-{number}",
+            started_at=at(2, 10 + number),
+            outcome=outcome,
+            needs_agent=needs_agent,
+            wait_seconds=wait,
+        )
+    rollups.rebuild(caf, date(2026, 3, 1), date(2026, 3, 31))
+    return world
+
+
+def day_row(world, channel, day, site=None):
+    return ContactDay.objects.get(
+        organisation=world.caf, site=site or world.site, channel=channel, day=date(2026, 3, day)
+    )
+
+
+def test_receipts_are_counted_on_their_local_day_seasonal_items_included(example):
+    assert day_row(example, Channel.EMAIL, 2).received == 2
+    assert day_row(example, Channel.LETTER, 3).received == 1  # C, seasonal
+    assert day_row(example, Channel.LETTER, 4).received == 1
+
+
+def test_acknowledgements_count_on_their_due_day_and_a_late_one_is_not_in_time(example):
+    row = day_row(example, Channel.EMAIL, 9)
+    assert (row.ack_due, row.ack_in_time) == (2, 1)
+    letters = day_row(example, Channel.LETTER, 18)
+    assert (letters.ack_due, letters.ack_in_time) == (1, 0)  # D, never acknowledged
+
+
+def test_an_answer_sent_before_the_acknowledgement_deadline_stands_for_it(example):
+    answer_only = Contact.objects.get(external_id="A")
+    answer_only.acknowledged_at = None
+    answer_only.save()
+    rollups.refresh(example.caf, [date(2026, 3, 9)])
+    row = day_row(example, Channel.EMAIL, 9)
+    assert (row.ack_due, row.ack_in_time) == (2, 1)
+
+
+def test_rebuild_rollups_command_rebuilds_a_range(example):
+    ContactDay.objects.all().delete()
+    out = io.StringIO()
+    call_command(
+        "rebuild_rollups",
+        "--organisation=caf-test",
+        "--depuis=2026-03-01",
+        "--jusqu-au=2026-03-31",
+        stdout=out,
+    )
+    assert "caf-test : du 01/03/2026 au 31/03/2026" in out.getvalue()
+    assert day_row(example, Channel.EMAIL, 2).received == 2
+
+
+def test_rebuild_rollups_command_refuses_a_bad_date(example):
+    with pytest.raises(CommandError, match="--depuis"):
+        call_command("rebuild_rollups", "--depuis=mars")
+
+
+def test_answers_count_on_their_day_with_delay_in_working_days(example):
+    early = day_row(example, Channel.EMAIL, 5)
+    assert (early.answered, early.answered_in_time, early.answer_days_total) == (1, 1, 3)
+    late = day_row(example, Channel.EMAIL, 23)  # B: after the pause, still past the 20th
+    assert (late.answered, late.answered_in_time, late.answer_days_total) == (1, 0, 15)
+
+
+def test_an_answer_without_deadline_counts_in_time(example):
+    phone = day_row(example, Channel.PHONE, 2)
+    assert (phone.answered, phone.answered_in_time, phone.answer_days_total) == (1, 1, 0)
+
+
+def test_closures_count_processed_and_the_ones_that_went_back_to_the_requester(example):
+    late = day_row(example, Channel.EMAIL, 23)
+    assert (late.processed, late.returned) == (1, 1)
+    early = day_row(example, Channel.EMAIL, 5)
+    assert (early.processed, early.returned) == (1, 0)
+
+
+def test_stock_at_end_of_day_counts_open_contacts_and_old_ones(example):
+    # Monday 2: A and B received that day, E from January.
+    row = day_row(example, Channel.EMAIL, 2)
+    assert (row.pending, row.pending_within_15) == (3, 2)
+    # Friday 20: B is 14 working days old, E is old.
+    row = day_row(example, Channel.EMAIL, 20)
+    assert (row.pending, row.pending_within_15) == (2, 1)
+    # Monday 23: B answered that day, out of the stock.
+    row = day_row(example, Channel.EMAIL, 23)
+    assert (row.pending, row.pending_within_15) == (1, 0)
+
+
+def test_seasonal_mass_items_stay_out_of_the_stock(example):
+    row = day_row(example, Channel.LETTER, 3)
+    assert (row.received, row.pending) == (1, 0)
+
+
+def test_stock_is_within_15_working_days_up_to_the_fifteenth(example):
+    assert (day_row(example, Channel.LETTER, 25).pending_within_15) == 1  # 15 working days
+    assert day_row(example, Channel.LETTER, 26).pending == 1
+    assert day_row(example, Channel.LETTER, 26).pending_within_15 == 0  # 16
+
+
+def test_the_stock_is_kept_on_weekends(example):
+    saturday = day_row(example, Channel.LETTER, 7)
+    assert (saturday.received, saturday.pending, saturday.pending_within_15) == (0, 1, 1)
+
+
+def test_call_log_roll_up_counts_agent_voice_server_and_abandoned_calls(example):
+    row = CallDay.objects.get(organisation=example.caf, site=example.site, day=date(2026, 3, 2))
+    assert (row.offered, row.needing_agent, row.answered_agent) == (4, 2, 1)
+    assert (row.answered_ivr, row.abandoned, row.wait_seconds_total) == (1, 2, 330)
+
+
+def snapshot(world):
+    return sorted(
+        ContactDay.objects.filter(organisation=world.caf).values_list(
+            "site_id", "channel", "day", *rollups.CONTACT_FIELDS
+        )
+    ) + sorted(
+        CallDay.objects.filter(organisation=world.caf).values_list(
+            "site_id", "day", *rollups.CALL_FIELDS
+        )
+    )
+
+
+def test_rebuilding_twice_changes_nothing(example):
+    before = snapshot(example)
+    rollups.rebuild(example.caf, date(2026, 3, 1), date(2026, 3, 31))
+    rollups.refresh(example.caf, [date(2026, 3, 2), date(2026, 3, 20)])
+    assert snapshot(example) == before
+
+
+def test_refresh_rewrites_exactly_the_days_given(example):
+    letter = Contact.objects.get(external_id="D")
+    letter.closed_at = at(10, 15)
+    letter.status = Status.CLOSED
+    letter.save()
+    rollups.refresh(example.caf, [at(10, 15)])
+    assert day_row(example, Channel.LETTER, 10).processed == 1
+    assert day_row(example, Channel.LETTER, 10).pending == 0
+    # The 11th was not asked for: still the old figures until it is refreshed.
+    assert day_row(example, Channel.LETTER, 11).pending == 1
+    rollups.refresh(example.caf, [date(2026, 3, 11)])
+    assert not ContactDay.objects.filter(
+        organisation=example.caf, channel=Channel.LETTER, day=date(2026, 3, 11)
+    ).exists()
+
+
+def test_rollups_of_another_organisation_are_left_alone(example):
+    Contact.objects.create(
+        organisation=example.other,
+        site=example.other_site,
+        channel=Channel.EMAIL,
+        received_at=at(2),
+    )
+    rollups.rebuild(example.other, date(2026, 3, 1), date(2026, 3, 31))
+    rollups.rebuild(example.caf, date(2026, 3, 1), date(2026, 3, 31))
+    assert ContactDay.objects.filter(organisation=example.other, day=date(2026, 3, 2)).exists()
+    assert day_row(example, Channel.EMAIL, 2).received == 2
