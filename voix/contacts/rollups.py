@@ -43,6 +43,9 @@ STOCK_AGE_LIMIT = 15
 # Calendar days looked back for the « within 15 working days » part of the stock: 15
 # working days fit in 60 calendar days even with a fortnight of holidays and closures.
 LOOKBACK = 60
+# Calendar days of working-day numbers kept before the first day rebuilt (answer delays of
+# contacts received earlier count from that day).
+CALENDAR_LOOKBACK = 400
 
 CONTACT_FIELDS = (
     "received",
@@ -105,42 +108,74 @@ def _bounds(first: date, last: date, tz):
 
 
 class _Calendars:
-    """Working-day arithmetic on plain dates, per site (numpy, cached per calendar)."""
+    """Working-day numbers per site, as a temporary table the roll-up queries join.
 
-    def __init__(self, organisation):
+    One row per site (0: contacts without a site) and day: ``num`` = working days up to and
+    including the day; ``start_num`` = ``num`` of the day a receipt counts from (the next
+    working day when the day is not one); ``young_until`` = the first day a contact
+    received that day is more than 15 working days old. So the delay of an answer given on
+    day *a* for a receipt on day *r* is ``num(a) - start_num(r)``, with no per-row Python.
+    """
+
+    TABLE = "voix_rollup_days"
+
+    def __init__(self, organisation, first: date, last: date):
         self.organisation = organisation
-        self.sites = {site.pk: site for site in organisation.sites.all()}
-        self._cache = {}
+        self.first = first - timedelta(days=CALENDAR_LOOKBACK)
+        self.last = last
+        sites = {site.pk: site for site in organisation.sites.all()}
+        axis = [self.first + timedelta(days=i) for i in range((last - self.first).days + 1)]
+        rows = []
+        cached = {}
+        for site_id, source in [(0, organisation), *sites.items()]:
+            cal = workdays.calendar_of(source)
+            key = (cal.region, cal.closures)
+            if key not in cached:
+                working = np.array([workdays.is_working_day(d, cal) for d in axis], dtype=bool)
+                num = np.cumsum(working)
+                start_num = num + np.where(working, 0, 1)
+                limit = np.searchsorted(num, start_num + STOCK_AGE_LIMIT + 1, side="left")
+                cached[key] = (num.tolist(), start_num.tolist(), limit.tolist())
+            num, start_num, limit = cached[key]
+            for index, day in enumerate(axis):
+                until = self.first + timedelta(days=int(limit[index]))
+                rows.append((site_id, day, num[index], start_num[index], until))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (site integer, day date, "
+                "num integer, start_num integer, young_until date)"
+            )
+            cursor.execute(f"DELETE FROM {self.TABLE}")
+        _insert_rows(self.TABLE, ("site", "day", "num", "start_num", "young_until"), rows)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {self.TABLE}")
+            else:
+                cursor.execute(
+                    f"CREATE INDEX IF NOT EXISTS {self.TABLE}_key ON {self.TABLE} (site, day)"
+                )
 
-    def of(self, site_id):
-        if site_id not in self._cache:
-            source = self.sites.get(site_id) or self.organisation
-            self._cache[site_id] = workdays.calendar_of(source)
-        return self._cache[site_id]
 
-    def working_days_after_receipt(self, site_id, received, done) -> np.ndarray:
-        """Working days from each receipt day (rolled forward) to each done day (≥ 0)."""
-        cal = self.of(site_id)
-        received = np.asarray(received, dtype="datetime64[D]")
-        done = np.asarray(done, dtype="datetime64[D]")
-        if received.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        start = workdays.add_working_days_bulk(received, 0, cal)
-        days = workdays.working_days_between_bulk(start, done, cal)
-        return np.maximum(days, 0)
+def _day(value):
+    """A date from a raw query (SQLite gives text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
-    def age_mask(self, site_id, axis: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-        """mask[i, j]: a contact received on axis[outputs[i] - j] is at most 15 working days
-        old at the end of axis[outputs[i]] (False where that index falls before the axis)."""
-        cal = self.of(site_id)
-        working = np.array([workdays.is_working_day(d, cal) for d in axis.tolist()], dtype=bool)
-        number = np.cumsum(working)  # working days up to and including each day
-        offsets = np.arange(LOOKBACK + 1)
-        received = outputs[:, None] - offsets[None, :]
-        inside = received >= 0
-        safe = np.where(inside, received, 0)
-        age = number[outputs][:, None] - number[safe] - np.where(working[safe], 0, 1)
-        return inside & (age <= STOCK_AGE_LIMIT)
+
+def _raw(sql: str, params) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _not_seasonal():
+    return Q(reason__isnull=True) | Q(reason__seasonal_mass=False)
+
+
+def _done_at():
+    """When a contact leaves the stock: its first answer or its closure, the earlier."""
+    return Least(Coalesce("first_answer_at", "closed_at"), Coalesce("closed_at", "first_answer_at"))
 
 
 def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calendars):
@@ -175,41 +210,38 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
         target["ack_due"] += row["n"]
         target["ack_in_time"] += row["ok"] or 0
 
-    # First answers, on the day given, with their receipt day for the delay.
+    # First answers, on the day given; the delay in working days from the calendar table.
     answers = (
         contacts.filter(first_answer_at__gte=start_at, first_answer_at__lt=end_at)
-        .values(
-            "site_id",
-            "channel",
-            day=TruncDate("first_answer_at", tzinfo=tz),
-            received_day=TruncDate("received_at", tzinfo=tz),
-        )
         .annotate(
-            n=Count("id"),
-            ok=Sum(
-                Case(
-                    When(
-                        Q(answer_due_at__isnull=True) | Q(first_answer_at__lte=F("answer_due_at")),
-                        then=1,
-                    ),
-                    default=0,
-                    output_field=IntegerField(),
-                )
+            answer_day=TruncDate("first_answer_at", tzinfo=tz),
+            received_day=TruncDate("received_at", tzinfo=tz),
+            in_time=Case(
+                When(
+                    Q(answer_due_at__isnull=True) | Q(first_answer_at__lte=F("answer_due_at")),
+                    then=1,
+                ),
+                default=0,
+                output_field=IntegerField(),
             ),
         )
+        .values("site_id", "channel", "answer_day", "received_day", "in_time")
     )
-    by_site = defaultdict(list)
-    for row in answers:
-        by_site[row["site_id"]].append(row)
-    for site_id, site_rows in by_site.items():
-        delays = calendars.working_days_after_receipt(
-            site_id, [r["received_day"] for r in site_rows], [r["day"] for r in site_rows]
-        )
-        for row, delay in zip(site_rows, delays.tolist(), strict=True):
-            target = rows[(site_id, row["channel"], row["day"])]
-            target["answered"] += row["n"]
-            target["answered_in_time"] += row["ok"] or 0
-            target["answer_days_total"] += row["n"] * delay
+    sql, params = answers.query.sql_with_params()
+    table = calendars.TABLE
+    delay = "a.num - COALESCE(r.start_num, 0)"
+    for site_id, channel, day, count, in_time, days in _raw(
+        f"SELECT x.site_id, x.channel, x.answer_day, COUNT(*), SUM(x.in_time), "
+        f"SUM(CASE WHEN {delay} > 0 THEN {delay} ELSE 0 END) FROM ({sql}) x "
+        f"LEFT JOIN {table} a ON a.site = COALESCE(x.site_id, 0) AND a.day = x.answer_day "
+        f"LEFT JOIN {table} r ON r.site = COALESCE(x.site_id, 0) AND r.day = x.received_day "
+        "GROUP BY x.site_id, x.channel, x.answer_day",
+        params,
+    ):
+        target = rows[(site_id, channel, _day(day))]
+        target["answered"] += count
+        target["answered_in_time"] += int(in_time or 0)
+        target["answer_days_total"] += int(days or 0)
 
     # Closures, and how many of them had gone back to the requester.
     closures = (
@@ -230,80 +262,85 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
 
 
 def _receipts_and_stock(contacts, rows, first, last, tz, calendars):
-    """Received counts and the end-of-day stock, from (received day, done day) counts."""
-    origin = first - timedelta(days=LOOKBACK + 1)  # older receipts are clamped here
-    start_at, end_at = _bounds(first, last, tz)
-    done_at = Least(
-        Coalesce("first_answer_at", "closed_at"), Coalesce("closed_at", "first_answer_at")
-    )
-    groups = (
-        contacts.annotate(done_at=done_at)
-        .filter(received_at__lt=end_at)
-        .filter(Q(done_at__isnull=True) | Q(done_at__gte=start_at) | Q(received_at__gte=start_at))
+    """Received counts and the end-of-day stock, with cumulative sums over the days.
+
+    Over an axis starting LOOKBACK days before *first*: the stock is what was there at the
+    axis start, plus the cumulated receipts, minus the cumulated departures (first answer
+    or closure). Its young part (≤ 15 working days) counts each receipt from its day until
+    the earlier of its departure and the day it turns 16 working days old (``young_until``,
+    joined from the calendar table): again a difference of two cumulated counts.
+    """
+    origin = first - timedelta(days=LOOKBACK + 1)
+    origin_at, end_at = _bounds(origin, last, tz)
+    size = (last - origin).days + 1
+    zero = np.zeros(size, dtype=np.int64)
+    received_all = defaultdict(zero.copy)
+    added, removed, ends = defaultdict(zero.copy), defaultdict(zero.copy), defaultdict(zero.copy)
+    base = defaultdict(int)
+    plain = contacts.filter(_not_seasonal())
+
+    def index(day):
+        return (day - origin).days
+
+    receipts = (
+        contacts.filter(received_at__gte=origin_at, received_at__lt=end_at)
         .values(
-            "site_id",
-            "channel",
-            "reason__seasonal_mass",
-            received_day=TruncDate("received_at", tzinfo=tz),
-            done_day=TruncDate("done_at", tzinfo=tz),
+            "site_id", "channel", "reason__seasonal_mass", day=TruncDate("received_at", tzinfo=tz)
         )
         .annotate(n=Count("id"))
     )
-    size = (last - origin).days + 1
-    never = np.iinfo(np.int32).max // 2
-    by_scope = defaultdict(list)
-    for row in groups:
-        by_scope[(row["site_id"], row["channel"])].append(row)
-    axis = np.arange(np.datetime64(origin), np.datetime64(last) + 1)
-    outputs = np.arange((first - origin).days, size)
-    masks = {}
-    for (site_id, channel), scope_rows in by_scope.items():
-        received = np.array([(r["received_day"] - origin).days for r in scope_rows])
-        done = np.array(
-            [never if r["done_day"] is None else (r["done_day"] - origin).days for r in scope_rows]
+    for row in receipts:
+        key, at = (row["site_id"], row["channel"]), index(row["day"])
+        received_all[key][at] += row["n"]
+        if not row["reason__seasonal_mass"]:
+            added[key][at] += row["n"]
+    departures = (
+        plain.annotate(done_at=_done_at())
+        .filter(done_at__gte=origin_at, done_at__lt=end_at)
+        .values("site_id", "channel", day=TruncDate("done_at", tzinfo=tz))
+        .annotate(n=Count("id"))
+    )
+    for row in departures:
+        removed[(row["site_id"], row["channel"])][index(row["day"])] += row["n"]
+    before = (
+        plain.annotate(done_at=_done_at())
+        .filter(received_at__lt=origin_at)
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=origin_at))
+        .values("site_id", "channel")
+        .annotate(n=Count("id"))
+    )
+    for row in before:
+        base[(row["site_id"], row["channel"])] += row["n"]
+    young = (
+        plain.annotate(
+            done_day=TruncDate(_done_at(), tzinfo=tz),
+            received_day=TruncDate("received_at", tzinfo=tz),
         )
-        counts = np.array([r["n"] for r in scope_rows], dtype=np.int64)
-        seasonal = np.array([bool(r["reason__seasonal_mass"]) for r in scope_rows])
+        .filter(received_at__gte=origin_at, received_at__lt=end_at)
+        .values("site_id", "channel", "received_day", "done_day")
+    )
+    sql, params = young.query.sql_with_params()
+    for site_id, channel, day, count in _raw(
+        "SELECT x.site_id, x.channel, CASE WHEN x.done_day IS NOT NULL AND "
+        "x.done_day < c.young_until THEN x.done_day ELSE c.young_until END AS e, COUNT(*) "
+        f"FROM ({sql}) x JOIN {calendars.TABLE} c ON c.site = COALESCE(x.site_id, 0) "
+        "AND c.day = x.received_day GROUP BY x.site_id, x.channel, e",
+        params,
+    ):
+        day = _day(day)
+        if day <= last:
+            ends[(site_id, channel)][index(day)] += count
 
-        # Received per day (everything, seasonal items included).
-        inside = received >= outputs[0]
-        received_per_day = np.bincount(received[inside], counts[inside], minlength=size)
-        received_per_day = received_per_day.astype(np.int64)
-
-        # Stock: non-seasonal, received clamped to the origin, out when done.
-        keep = ~seasonal
-        r = np.maximum(received[keep], 0)
-        d = np.maximum(done[keep], r)
-        n = counts[keep]
-        added = np.bincount(r, n, minlength=size)
-        removed_inside = d < size
-        removed = np.bincount(d[removed_inside], n[removed_inside], minlength=size)
-        pending = (np.cumsum(added) - np.cumsum(removed)).astype(np.int64)
-
-        # The part of the stock received at most 15 working days ago: H[t, k] contacts
-        # received on day t and done k days later (k > LOOKBACK folded into the last
-        # column), so still pending j days after receipt when k > j.
-        later = np.minimum(d - r, LOOKBACK + 1)
-        histogram = np.zeros((size, LOOKBACK + 2), dtype=np.int64)
-        np.add.at(histogram, (r, later), n)
-        still = np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1][:, 1:]  # [t, j]: done > t + j
-        if site_id not in masks:
-            masks[site_id] = calendars.age_mask(site_id, axis, outputs)
-        mask = masks[site_id]
-        offsets = np.arange(LOOKBACK + 1)
-        receipt = np.maximum(outputs[:, None] - offsets[None, :], 0)
-        within = (still[receipt, offsets[None, :]] * mask).sum(axis=1)
-
-        for index, out in enumerate(outputs.tolist()):
-            values = (
-                int(received_per_day[out]),
-                int(pending[out]),
-                int(within[index]),
-            )
+    outputs = slice(index(first), size)
+    for key in set(received_all) | set(added) | set(removed) | set(base):
+        pending = base[key] + np.cumsum(added[key]) - np.cumsum(removed[key])
+        within = np.cumsum(added[key]) - np.cumsum(ends[key])
+        received = received_all[key]
+        for at in range(outputs.start, size):
+            values = (int(received[at]), int(pending[at]), int(within[at]))
             if not any(values):
                 continue
-            day = origin + timedelta(days=out)
-            target = rows[(site_id, channel, day)]
+            target = rows[(*key, origin + timedelta(days=at))]
             target["received"] += values[0]
             target["pending"] += values[1]
             target["pending_within_15"] += values[2]
@@ -338,7 +375,7 @@ def _call_rows(organisation, first: date, last: date, tz):
 
 def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
     tz = workdays.calendar_of(organisation).tz
-    calendars = _Calendars(organisation)
+    calendars = _Calendars(organisation, first, last)
     contact_rows = _contact_rows(organisation, first, last, tz, calendars)
     call_rows = _call_rows(organisation, first, last, tz)
 
@@ -377,11 +414,15 @@ def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
 
 
 def _insert(model, columns, rows) -> None:
+    _insert_rows(model._meta.db_table, columns, rows)
+
+
+def _insert_rows(table, columns, rows) -> None:
     """Insert plain rows: COPY on PostgreSQL, executemany elsewhere (the ORM's per-field
     preparation would cost more than the whole computation for a year of roll-ups)."""
     if not rows:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = connection.ops.quote_name(table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

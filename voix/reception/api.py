@@ -71,9 +71,7 @@ FIELD_NAMES = {
 
 
 def _out(ticket: Ticket) -> TicketOut:
-    wait = ticket.wait if ticket.called_at else None
-    if wait is None and ticket.started_at:
-        wait = ticket.started_at - ticket.entered_at
+    wait = ticket.wait
     return TicketOut(
         id=ticket.pk,
         site_id=ticket.site_id,

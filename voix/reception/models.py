@@ -199,10 +199,12 @@ class Ticket(models.Model):
 
     @property
     def wait(self) -> timedelta | None:
-        """Entry to the first call (the Caf definition); None while not called."""
-        if self.called_at is None:
+        """Entry to the first call (the Caf definition) — to the contact when an external
+        system gave no call time; None while neither happened."""
+        reached = self.called_at or self.started_at
+        if reached is None:
             return None
-        return max(self.called_at - self.entered_at, timedelta(0))
+        return max(reached - self.entered_at, timedelta(0))
 
 
 class VisitDay(models.Model):

@@ -224,7 +224,10 @@ def callable_tickets(counter: Counter, *, now: datetime):
     """The tickets *counter* may call now, in calling order (see the module docstring)."""
     queue_ids = list(counter.queues.values_list("pk", flat=True))
     tickets = Ticket.objects.filter(
-        site_id=counter.site_id, day=timezone.localdate(now), status__in=WAITING_STATUSES
+        site_id=counter.site_id,
+        day=timezone.localdate(now),
+        status__in=WAITING_STATUSES,
+        entered_at__lte=now,
     ).filter(Q(wanted_counter_id__isnull=True) | Q(wanted_counter_id=counter.pk))
     if queue_ids:
         tickets = tickets.filter(queue_id__in=queue_ids)

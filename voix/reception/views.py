@@ -322,17 +322,32 @@ def settings_edit(request, pk):
     )
 
 
-@require_POST
 @role_required(*SETTINGS_ROLES)
 def tokens_regenerate(request, pk):
+    """Confirm, then give the kiosk and the display new links (the old ones stop)."""
     site = _site_for(request, pk, SETTINGS_ROLES)
-    services.regenerate_tokens(request.user, site)
-    messages.success(
+    back = _settings_url(site)
+    if request.method == "POST":
+        services.regenerate_tokens(request.user, site)
+        messages.success(
+            request,
+            "Nouveaux liens créés : ouvrez-les sur la borne et sur l'écran, les anciens ne "
+            "fonctionnent plus.",
+        )
+        return redirect(back)
+    return render(
         request,
-        "Nouveaux liens créés : ouvrez-les sur la borne et sur l'écran, les anciens ne "
-        "fonctionnent plus.",
+        "reception/confirm.html",
+        {
+            "site": site,
+            "title": f"Renouveler les liens de la borne et de l'écran — {site}",
+            "question": "La borne et l'écran de la salle d'attente ouverts avec les liens "
+            "actuels cesseront de fonctionner : il faudra y ouvrir les nouveaux liens. "
+            "Continuer ?",
+            "confirm_label": "Renouveler les deux liens",
+            "back": back,
+        },
     )
-    return redirect(_settings_url(site))
 
 
 def _queue_form_page(request, site, queue=None):

@@ -334,3 +334,25 @@ def test_concurrent_sweepers_send_each_notice_once(transactional_db):
     assert ClockNotice.objects.count() == 30
     sent = sorted(n for r in reports for n in r.notices)
     assert sent == sorted(ClockNotice.objects.values_list("pk", flat=True))
+
+
+def test_run_clock_command_sweeps_and_says_what_it_did(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    log(world)
+    out = StringIO()
+    with time_machine.travel(paris(2026, 5, 13, 8, 0), tick=False):
+        call_command("run_clock", stdout=out)
+    assert "1 dépassement(s)" in out.getvalue()
+    assert ClockNotice.objects.filter(kind=ClockNotice.Kind.BREACH).count() == 1
+
+
+def test_sweep_task_runs_the_sweep(world):
+    from voix.contacts.clock_tasks import sweep_clocks
+
+    log(world)
+    with time_machine.travel(paris(2026, 5, 13, 8, 0), tick=False):
+        result = sweep_clocks.enqueue()
+    assert "1 dépassement(s)" in result.return_value

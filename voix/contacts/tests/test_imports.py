@@ -127,6 +127,20 @@ def test_an_xlsx_file_lands(world, profile, tmp_path):
     assert Contact.objects.get(external_id="X-2").status == "repondu"
 
 
+def test_empty_lines_short_lines_and_extra_cells_are_read_as_excel_writes_them(
+    world, profile, tmp_path
+):
+    rows = [
+        ["D-1", "15/01/2026 09:30", "Mél"],  # the last cells left out
+        ["", "", "", "", "", ""],
+        [],
+        ["D-2", "16/01/2026 10:00", "Tél", "", "", "", "note en marge", "x"],
+    ]
+    result = run_import(profile, write_csv(tmp_path, rows))
+    assert result.ok, result.errors
+    assert result.created == 2
+
+
 def test_reimporting_updates_and_never_duplicates(world, profile, tmp_path):
     run_import(profile, write_csv(tmp_path, GOOD))
     changed = [row[:] for row in GOOD]

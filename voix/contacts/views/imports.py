@@ -305,8 +305,8 @@ class UploadForm(DsfrFormMixin, forms.Form):
     )
     file = forms.FileField(
         label="Fichier",
-        help_text="CSV (séparateur ; ou ,, UTF-8 ou Windows-1252) ou XLSX. La première ligne "
-        "porte les en-têtes de colonnes.",
+        help_text="Fichier CSV (séparateur « ; » ou « , », encodage UTF-8 ou Windows-1252) ou "
+        "classeur XLSX. La première ligne porte les en-têtes de colonnes.",
     )
 
     def __init__(self, *args, user, **kwargs):

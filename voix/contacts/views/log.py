@@ -260,6 +260,23 @@ def timeline(contact):
         {"at": e.at, "what": e.action_label, "who": e.actor_label, "changes": e.changes}
         for e in events
     ]
+    facts = [
+        ("received_at", f"Demande reçue ({contact.get_channel_display().lower()})"),
+        ("acknowledged_at", "Accusé de réception daté de ce jour"),
+        ("first_answer_at", "Première réponse datée de ce jour"),
+        ("closed_at", "Clôture datée de ce jour"),
+        ("paused_at", "En attente de pièces depuis ce jour"),
+    ]
+    for field, label in facts:
+        if getattr(contact, field):
+            items.append(
+                {
+                    "at": getattr(contact, field),
+                    "what": label,
+                    "who": "date du contact",
+                    "changes": {},
+                }
+            )
     for notice in contact.clock_notices.select_related("recipient"):
         items.append(
             {

@@ -76,6 +76,11 @@ PAGES = [
     Page(
         "reception:tokens_regenerate",
         lambda w: {"pk": w.site.pk},
+        staff(SETTINGS, partner=FORBIDDEN),
+    ),
+    Page(
+        "reception:tokens_regenerate",
+        lambda w: {"pk": w.site.pk},
         staff(SETTINGS, answer=REDIRECT, partner=FORBIDDEN),
         method="post",
     ),

@@ -96,3 +96,28 @@ def test_concurrent_calls_with_fewer_tickets_than_counters_hand_each_ticket_once
     called = [pk for pk in results.values() if pk is not None]
     assert sorted(called) == sorted(Ticket.objects.values_list("pk", flat=True))
     assert len(set(called)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kiosks_taking_tickets_at_once_get_distinct_numbers(transactional_db):
+    site = _site()
+    queue = services.save_queue(None, site, label="Prestations", letter="A")
+    barrier = threading.Barrier(CALLERS)
+    errors = []
+
+    def take():
+        try:
+            barrier.wait()
+            services.take_ticket(site, queue, now=NOW)
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=take) for _ in range(CALLERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(Ticket.objects.values_list("number", flat=True)) == list(range(1, CALLERS + 1))
