@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -25,6 +26,10 @@ from .models import Call, CallOutcome, Contact
 router = Router(tags=["Contacts et appels"])
 
 WRITERS = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+NOT_FOUND = (
+    "Introuvable : ce contact ou cet organisme n'existe pas, ou vous n'y avez pas de rôle "
+    "d'agent, de manager ou d'administrateur."
+)
 MAX_CALLS = 5000
 
 # API field (French) → service field.
@@ -253,8 +258,8 @@ def _guarded(function):
             return function(*args, **kwargs)
         except ValidationError as error:
             return _refused(_errors(error))
-        except _NotFound:
-            return Status(404, {"detail": "Aucun organisme ne vous est ouvert en écriture."})
+        except (_NotFound, Http404):
+            return Status(404, {"detail": NOT_FOUND})
 
     return run
 
@@ -290,7 +295,13 @@ def upsert_contact(request, payload: ContactIn):
 )
 def get_contact(request, source: str, external_id: str, organisme: str | None = None):
     """Un contact, par sa source et son identifiant externe."""
-    return Status(200, _contact_out(_find_contact(request.auth, source, external_id, organisme)))
+
+    @_guarded
+    def read():
+        contact = _find_contact(request.auth, source, external_id, organisme)
+        return Status(200, _contact_out(contact))
+
+    return read()
 
 
 @router.patch("/contacts/{source}/{external_id}", response=RESPONSES, url_name="api_contact_patch")
@@ -298,10 +309,10 @@ def patch_contact(
     request, source: str, external_id: str, payload: ContactFields, organisme: str | None = None
 ):
     """Modifie un contact existant (seuls les champs envoyés)."""
-    contact = _find_contact(request.auth, source, external_id, organisme)
 
     @_guarded
     def write():
+        contact = _find_contact(request.auth, source, external_id, organisme)
         return _write_contact(
             request.auth, contact.organisation, source, external_id, payload, partial=True
         )

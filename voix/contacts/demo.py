@@ -1,10 +1,11 @@
 """A year of contacts and calls for the demo Caf (used by `seed_demo`, after commitments).
 
 The reasons taxonomy of a Caf, two teams, the default clock policies, then a year of
-activity ending yesterday — every channel, and the telephony call log — with Monday peaks,
-the September rush, the summer dip, nothing on public holidays and closures. Some answers
-are late, some contacts go back to the requester, and a stock is still open today. The
-random generator is seeded (same data every run); external ids make it idempotent.
+activity ending yesterday — every channel, and the telephony call log: about 160 contacts
+and 320 calls per open day — with Monday peaks, the September rush, the summer dip,
+nothing on public holidays and closures. Some answers are late, some contacts go back to
+the requester, and a stock is still open today. The random generator is seeded (same
+data every run); external ids make it idempotent.
 
 Written in bulk (bulk_create, then clocks.apply_deadlines_bulk and rollups.rebuild, as an
 import would), then the contact indicators are recomputed for the year through the
@@ -103,18 +104,30 @@ WEEKDAY_VOLUME = [1.4, 1.05, 0.95, 0.85, 0.8]
 # Channel: contacts per open day across the Caf, and their share per site slug
 # ("*relais*": spread over the France Services).
 CHANNELS = {
-    Channel.WALK_IN: (45, {"laval-siege": 0.5, "chateau-gontier": 0.2, "mayenne": 0.2,
+    Channel.WALK_IN: (32, {"laval-siege": 0.5, "chateau-gontier": 0.2, "mayenne": 0.2,
                            "evron-permanence": 0.05, "craon-permanence": 0.05}),
-    Channel.APPOINTMENT: (18, {"laval-siege": 0.6, "chateau-gontier": 0.2, "mayenne": 0.2}),
-    Channel.PHONE: (55, {"laval-siege": 1.0}),
-    Channel.EMAIL: (35, {"laval-siege": 0.7, "chateau-gontier": 0.15, "mayenne": 0.15}),
-    Channel.MESSAGING: (30, {"laval-siege": 1.0}),
-    Channel.LETTER: (28, {"laval-siege": 1.0}),
-    Channel.VIDEO: (4, {"chateau-gontier": 0.5, "mayenne": 0.5}),
-    Channel.RELAY: (12, {"*relais*": 1.0}),
+    Channel.APPOINTMENT: (12, {"laval-siege": 0.6, "chateau-gontier": 0.2, "mayenne": 0.2}),
+    Channel.PHONE: (38, {"laval-siege": 1.0}),
+    Channel.EMAIL: (25, {"laval-siege": 0.7, "chateau-gontier": 0.15, "mayenne": 0.15}),
+    Channel.MESSAGING: (20, {"laval-siege": 1.0}),
+    Channel.LETTER: (20, {"laval-siege": 1.0}),
+    Channel.VIDEO: (3, {"chateau-gontier": 0.5, "mayenne": 0.5}),
+    Channel.RELAY: (9, {"*relais*": 1.0}),
 }  # fmt: skip
 FACE_TO_FACE = {Channel.WALK_IN, Channel.APPOINTMENT, Channel.PHONE, Channel.VIDEO}
-CALLS_PER_DAY = 420
+CALLS_PER_DAY = 320
+
+
+FACE_OUTCOMES = [Outcome.RESOLVED_FIRST, Outcome.ORIENTED, Outcome.APPOINTMENT, Outcome.FILE_OPENED]
+FACE_OUTCOME_WEIGHTS = [0.62, 0.14, 0.1, 0.14]
+RETURN_WEIGHTS = [0.85, 0.12, 0.03]  # no return, one, two
+
+
+def _draw(rng, weights) -> int:
+    """Index drawn with these weights (cheaper than rng.choice for one value)."""
+    return min(
+        int(np.searchsorted(np.cumsum(weights), rng.random(), side="right")), len(weights) - 1
+    )
 
 
 def _taxonomy(caf) -> tuple[list[Reason], list[float], Reason]:
@@ -234,7 +247,7 @@ def _one_contact(
     if channel == Channel.LETTER and day.month >= 9 and rng.random() < 0.35:
         reason = seasonal  # rent receipts, September to December
     else:
-        reason = reasons[rng.choice(len(reasons), p=weights)]
+        reason = reasons[_draw(rng, weights)]
     if opening:
         start, end = opening[0][0], opening[-1][1]
         low, high = start.hour * 60 + start.minute, end.hour * 60 + end.minute
@@ -258,16 +271,13 @@ def _one_contact(
         done = received + timedelta(minutes=int(rng.integers(3, 25)))
         contact.first_answer_at = contact.closed_at = done
         contact.status = Status.CLOSED
-        contact.outcome = rng.choice(
-            [Outcome.RESOLVED_FIRST, Outcome.ORIENTED, Outcome.APPOINTMENT, Outcome.FILE_OPENED],
-            p=[0.62, 0.14, 0.1, 0.14],
-        )
+        contact.outcome = FACE_OUTCOMES[_draw(rng, FACE_OUTCOME_WEIGHTS)]
         return contact
     # Written and relayed requests: slower in the rush, rent receipts slower still.
     scale = (10 if reason.seasonal_mass else 2.6 + 4.5 * pressure) * (
         0.6 if channel == Channel.RELAY else 1
     )
-    returns = int(rng.choice([0, 1, 2], p=[0.85, 0.12, 0.03]))
+    returns = _draw(rng, RETURN_WEIGHTS)
     paused = int(rng.integers(3, 10)) * returns
     contact.returns = returns
     contact.paused_days = paused
@@ -371,6 +381,8 @@ def recompute_year(caf, first: date, today: date):
 
 
 def seed(stdout) -> None:
+    from voix.commitments.models import Measurement
+
     caf = Organisation.objects.filter(slug="caf-mayenne-demo").first()
     if caf is None:
         return
@@ -380,7 +392,9 @@ def seed(stdout) -> None:
     if Contact.objects.filter(organisation=caf, source=SOURCE).exists():
         return
     today = timezone.localdate()
-    first, last = today - timedelta(days=365), today - timedelta(days=1)
+    # Twelve whole months before the current one, and the current month up to yesterday.
+    first = date(today.year - 1, today.month, 1)
+    last = today - timedelta(days=1)
     rng = np.random.default_rng(53)
     contacts = generate_contacts(
         caf, first, last, rng=rng, reasons=reasons, weights=weights, seasonal=seasonal, teams=teams
@@ -391,6 +405,14 @@ def seed(stdout) -> None:
     calls = generate_calls(caf, first, last, rng=rng)
     Call.objects.bulk_create(calls, batch_size=5000, ignore_conflicts=True)
     contact_rows, call_rows = rollups.rebuild(caf, first, today)
+    # The commitments demo gave every indicator made-up results: those of the indicators
+    # computed here are replaced by the computation (sites without activity keep none).
+    Measurement.objects.filter(
+        organisation=caf,
+        indicator__source__in=list(indicators.SOURCES),
+        provenance="imported",
+        source_ref="démonstration",
+    ).delete()
     report = recompute_year(caf, first, today)
     stdout.write(
         f"Activité de démonstration : {len(ids)} contacts et {len(calls)} appels du "

@@ -1191,6 +1191,22 @@ def _defaults(model, written: set[str]) -> tuple[str, str, list]:
     return ", " + ", ".join(columns), ", %s" * len(columns), values
 
 
+def _contact_update(column: str) -> str:
+    """The SET clause of one column when the file updates a contact already in Voix."""
+    if column == "status":
+        # « En cours » and « en attente de pièces » are known to Voix only: a file whose
+        # dates say « nouveau » or « accusé » does not step the contact back.
+        return (
+            "status = CASE WHEN excluded.status IN ('nouveau', 'accuse') "
+            "AND contacts_contact.status IN ('en_cours', 'attente_pieces') "
+            "THEN contacts_contact.status ELSE excluded.status END, "
+            # Answered or closed by the file: the wait for documents is over.
+            "paused_at = CASE WHEN excluded.status IN ('repondu', 'clos') THEN NULL "
+            "ELSE contacts_contact.paused_at END"
+        )
+    return f"{column} = excluded.{column}"
+
+
 def _write_contacts(
     cursor, profile, spool_path, run_at, dates, timings
 ) -> tuple[int, int, list, set]:
@@ -1251,10 +1267,11 @@ def _write_contacts(
         f"{null('site_id')}, {text('requester_ref')}, {text('subject')}, {text('outcome')}, "
         f"t.status, {epoch('ack_due_at')}, {epoch('answer_due_at')}, {epoch('due_at')}, "
         f"{epoch('warn_at')}, {ph}, {ph}{other_marks} FROM {tmp} t WHERE true "
-        # Receipt order: the date indexes then grow at their end instead of everywhere.
-        "ORDER BY t.received_at "
+        # SQLite: in receipt order the date indexes grow at their end instead of everywhere
+        # (measured faster); PostgreSQL would sort on disk for nothing.
+        f"{'' if pg else 'ORDER BY t.received_at '}"
         "ON CONFLICT (organisation_id, source, external_id) WHERE NOT (external_id = '') "
-        f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updates)}"
+        f"DO UPDATE SET {', '.join(_contact_update(c) for c in updates)}"
     )
     t0 = time.perf_counter()
     cursor.execute(insert, [org, source, stamp_value, stamp_value, *defaults])

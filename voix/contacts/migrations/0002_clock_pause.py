@@ -4,25 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0001_initial'),
+        ("contacts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='paused_days',
-            field=models.PositiveIntegerField(default=0, verbose_name='jours ouvrés en attente'),
+            model_name="contact",
+            name="paused_days",
+            field=models.PositiveIntegerField(default=0, verbose_name="jours ouvrés en attente"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='paused_seconds',
-            field=models.PositiveBigIntegerField(default=0, verbose_name="durée d'attente (secondes)"),
+            model_name="contact",
+            name="paused_seconds",
+            field=models.PositiveBigIntegerField(
+                default=0, verbose_name="durée d'attente (secondes)"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='warn_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='alerte le'),
+            model_name="contact",
+            name="warn_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="alerte le"),
         ),
     ]

@@ -76,8 +76,8 @@ def test_patch_updates_a_contact_by_its_external_id(api):
 
 
 def test_patch_of_an_unknown_contact_is_404(api):
-    status, _body = api("patch", "/contacts/crm/inconnu", body={"objet": "x"})
-    assert status == 404
+    status, body = api("patch", "/contacts/crm/inconnu", body={"objet": "x"})
+    assert status == 404 and body["detail"].startswith("Introuvable")
 
 
 def test_put_creates_then_replaces(api):

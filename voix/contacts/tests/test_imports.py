@@ -152,6 +152,25 @@ def test_reimporting_updates_and_never_duplicates(world, profile, tmp_path):
     assert Contact.objects.get(external_id="D-1").channel == "courrier"
 
 
+def test_a_reimport_keeps_a_wait_for_documents_until_the_file_says_answered(
+    world, profile, tmp_path
+):
+    from voix.contacts import services
+
+    rows = [["P-1", "15/01/2026 09:30", "Mél", "", "", ""]]
+    run_import(profile, write_csv(tmp_path, rows))
+    contact = Contact.objects.get(external_id="P-1")
+    with time_machine.travel(NOW, tick=False):
+        services.pause_clock(world.people["agent"], contact)
+    run_import(profile, write_csv(tmp_path, rows))
+    contact.refresh_from_db()
+    assert contact.status == "attente_pieces" and contact.paused_at is not None
+    rows[0][5] = "20/01/2026 10:00"
+    run_import(profile, write_csv(tmp_path, rows))
+    contact.refresh_from_db()
+    assert contact.status == "repondu" and contact.paused_at is None
+
+
 def test_the_same_external_id_from_another_source_is_another_contact(world, profile, tmp_path):
     run_import(profile, write_csv(tmp_path, GOOD))
     profile.source = "autre-crm"

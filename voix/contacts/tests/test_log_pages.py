@@ -185,3 +185,19 @@ def test_manager_edits_a_policy_and_quality_lead_only_reads(world, client_for):
     qualite = client_for("qualite")
     assert qualite.get(reverse("contacts:settings")).status_code == 200
     assert qualite.get(reverse("contacts:policy_edit", args=[policy.pk])).status_code == 403
+
+
+def test_my_worklist_says_due_soon_in_words_and_shows_my_alerts(world, client_for):
+    from voix.contacts import clocks
+
+    now = timezone.now()
+    agent = world.people["agent"]
+    services.save_policy(
+        None, world.caf, channel=Channel.VIDEO, answer_delay=2, answer_unit="heures"
+    )
+    soon = log(world, channel=Channel.VIDEO, assignee=agent, received_at=now - timedelta(hours=1))
+    clocks.sweep(now=now)
+    page = client_for("agent").get(reverse("contacts:my_worklist")).content.decode()
+    assert "Échéance proche : aujourd'hui" in page or "Échéance proche : demain" in page
+    assert "Dernières alertes" in page
+    assert f"Contact n° {soon.pk}" in page

@@ -263,3 +263,15 @@ def test_rollups_of_another_organisation_are_left_alone(example):
     rollups.rebuild(example.caf, date(2026, 3, 1), date(2026, 3, 31))
     assert ContactDay.objects.filter(organisation=example.other, day=date(2026, 3, 2)).exists()
     assert day_row(example, Channel.EMAIL, 2).received == 2
+
+
+def test_refresh_of_days_far_apart_rebuilds_each_of_them(example):
+    ContactDay.objects.all().delete()
+    rollups.refresh(example.caf, [date(2026, 1, 5), date(2026, 3, 2)])
+    january = ContactDay.objects.get(
+        organisation=example.caf, channel=Channel.EMAIL, day=date(2026, 1, 5)
+    )
+    assert (january.received, january.pending, january.pending_within_15) == (1, 1, 1)
+    row = day_row(example, Channel.EMAIL, 2)
+    assert (row.received, row.pending, row.pending_within_15) == (2, 3, 2)
+    assert ContactDay.objects.filter(organisation=example.caf).count() == 3  # + the phone
