@@ -172,9 +172,10 @@ def _copy(table, names, columns, suffix_values):
     payload = io.StringIO()
     payload.writelines("\t".join(row) + suffix for row in zip(*columns, strict=True))
     payload.seek(0)
-    with connection.cursor() as cursor, cursor.connection.cursor().copy(
-        f"COPY {table} ({', '.join(names)}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
         while chunk := payload.read(1 << 20):
             copy.write(chunk)
 

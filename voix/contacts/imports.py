@@ -1407,6 +1407,8 @@ def import_file(
         result.rows = rows
         timings["validation_s"] = time.perf_counter() - started
         timings["rss_validation_mb"] = _peak_rss_mb()
+        if progress:
+            progress("verification", rows)
         if collector.lines:
             result.rejected_lines = collector.lines
             result.errors = collector.errors

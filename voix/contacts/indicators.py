@@ -4,7 +4,8 @@
 They read only the daily roll-ups (ContactDay, CallDay), never the contacts themselves.
 Each returns rows ``(site, channel, numerator, denominator, sample)``: per site and for the
 organisation as a whole (site None), all channels (``""``), and — where the indicator is
-not already about one channel — the organisation per channel. Computations: docs/contacts-indicators.md.
+not already about one channel — the organisation per channel. Computations:
+docs/contacts-indicators.md.
 """
 
 from collections import defaultdict

@@ -12,6 +12,9 @@ def voix(request):
         "can_administer": staff and has_role(user, Role.ADMIN),
         # Every role reads dashboards (a partner, its own relay's results).
         "can_pilot": staff and has_role(user, *Role.values),
+        # The reception queue: counters, live figures, settings (not the mediators).
+        "can_receive": staff
+        and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN, Role.PARTENAIRE),
         "can_manage_quality": staff and has_role(user, Role.QUALITE, Role.ADMIN),
         "theme_choices": THEMES,
     }

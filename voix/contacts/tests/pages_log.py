@@ -37,7 +37,6 @@ def caf_setting():
 
 PAGES = [
     Page("contacts:list", expect=log_pages()),
-    Page("contacts:export", expect=log_pages()),
     Page("contacts:create", expect=log_pages()),
     Page("contacts:my_worklist", expect=log_pages()),
     Page("contacts:contact", lambda w: {"pk": w.contact.pk}, caf_contact()),

@@ -411,7 +411,7 @@ def test_a_rejected_upload_shows_the_lines_and_offers_the_report(
         )
     page = client.get(response["Location"]).content.decode()
     assert "rien n&#x27;a été importé" in page or "rien n'a été importé" in page
-    assert "canal « Fax » inconnu." in page
+    assert "canal «\u00a0Fax\u00a0» inconnu." in page  # no line break inside « »
     run = ImportRun.objects.get()
     report = client.get(reverse("contacts:import_report", kwargs={"pk": run.pk}))
     assert report["Content-Type"].startswith("text/csv")

@@ -383,7 +383,10 @@ def _run_context(run):
         "saving": run.state == ImportRun.State.RUNNING
         and run.rows_total
         and run.rows_done >= run.rows_total,
-        "errors": run.report[:SHOWN_ERRORS],
+        "errors": [
+            {**entry, "motif": entry["motif"].replace("« ", "«\u00a0").replace(" »", "\u00a0»")}
+            for entry in run.report[:SHOWN_ERRORS]
+        ],
         "more_errors": max(0, len(run.report) - SHOWN_ERRORS),
     }
 

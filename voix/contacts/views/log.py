@@ -136,10 +136,14 @@ def _filtered(request):
 
 @log_required
 def contact_list(request):
+    """The log: search and filters; ?format=csv exports the filtered contacts."""
+    if request.GET.get("format") == "csv":
+        return contact_export(request)
     form, qs, now = _filtered(request)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     return render(
         request,
         "contacts/log/list.html",
@@ -155,7 +159,6 @@ def contact_list(request):
     )
 
 
-@log_required
 def contact_export(request):
     _form, qs, _now = _filtered(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -386,7 +389,6 @@ def _form_messages(form):
 
 urlpatterns = [
     path("contacts/", contact_list, name="list"),
-    path("contacts/export.csv", contact_export, name="export"),
     path("contacts/nouveau/", contact_create, name="create"),
     path("contacts/<int:pk>/", contact_detail, name="contact"),
     path("contacts/<int:pk>/<slug:action>/", contact_action, name="contact_action"),
