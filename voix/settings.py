@@ -193,6 +193,8 @@ BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # SMS (voix/core/sms.py): console, file (SMS_FILE_PATH), locmem or a gateway class path.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
+# Uploaded import files wait here for their task; shared by web servers and workers.
+IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
 
 # Background work: Django's Tasks API. Database backend by default; Redis (RQ) when
 # REDIS_URL is set. TASK_BACKEND=immediate runs tasks in the request (tests, demos).

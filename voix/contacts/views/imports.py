@@ -41,8 +41,8 @@ SHOWN_ERRORS = 200
 
 def upload_dir() -> str:
     """Where uploaded files wait for their task (deleted once imported)."""
-    directory = getattr(settings, "IMPORT_UPLOAD_DIR", "") or os.path.join(
-        getattr(settings, "MEDIA_ROOT", "") or tempfile.gettempdir(), "voix-imports"
+    directory = settings.IMPORT_UPLOAD_DIR or os.path.join(
+        settings.MEDIA_ROOT or tempfile.gettempdir(), "voix-imports"
     )
     os.makedirs(directory, exist_ok=True)
     return directory
