@@ -11,12 +11,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaError
 from ninja.openapi.docs import DocsBase
 from ninja.security import HttpBearer
 
 from voix.commitments.api import router as commitments_router
 from voix.commitments.models import ApiToken
 from voix.contacts.api import router as contacts_router
+from voix.core.api_errors import REFUSED, refused, schema_error_lines
 from voix.reception.api import router as reception_router
 
 
@@ -67,7 +69,10 @@ class VoixDocs(DocsBase):
 api = NinjaAPI(
     title="API de Voix",
     version="1",
-    description="Lecture seule : indicateurs, mesures et résultats publiés.",
+    description=(
+        "Lecture : indicateurs, mesures et résultats publiés. Écriture idempotente : "
+        "contacts, appels, tickets d'accueil."
+    ),
     urls_namespace="api",
     auth=BearerToken(),
     docs=VoixDocs(),
@@ -88,6 +93,13 @@ def unauthenticated(request, exc):
         },
         status=401,
     )
+
+
+@api.exception_handler(SchemaError)
+def malformed(request, exc):
+    """Input that doesn't fit the schema (a text where a number is expected…), in French."""
+    body = refused(schema_error_lines(exc.errors), "Requête mal formée")
+    return api.create_response(request, body, status=REFUSED)
 
 
 api.add_router("/", commitments_router)

@@ -20,6 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import task
 
 from voix.core.models import Role, Site, User
@@ -79,6 +80,21 @@ def _decimal_or_none(value):
     return None if value is None else Decimal(str(value))
 
 
+def _wanted(value, sample, numerator, denominator, provenance, source_ref) -> dict:
+    """The stored fields of a measurement (value already known): rounded value, sample
+    defaulting to the denominator, counts as decimals."""
+    if sample is None:
+        sample = int(denominator) if denominator is not None else 0
+    return {
+        "value": round_value(value),
+        "sample": int(sample or 0),
+        "numerator": _decimal_or_none(numerator),
+        "denominator": _decimal_or_none(denominator),
+        "provenance": provenance,
+        "source_ref": source_ref,
+    }
+
+
 def save_measurement(
     indicator: Indicator,
     organisation,
@@ -109,17 +125,8 @@ def save_measurement(
             raise ValidationError(
                 {"value": "Indiquez la valeur, ou le numérateur et un dénominateur non nul."}
             )
-    if sample is None:
-        sample = int(denominator) if denominator is not None else 0
     start = periods.period_start(period_kind, period_start)
-    wanted = {
-        "value": round_value(value),
-        "sample": int(sample or 0),
-        "numerator": _decimal_or_none(numerator),
-        "denominator": _decimal_or_none(denominator),
-        "provenance": provenance,
-        "source_ref": source_ref,
-    }
+    wanted = _wanted(value, sample, numerator, denominator, provenance, source_ref)
     existing = Measurement.objects.filter(
         indicator=indicator,
         organisation=organisation,
@@ -167,7 +174,6 @@ def check_target(measurement: Measurement) -> bool:
     if measurement.sample < indicator.min_sample:
         return False
     target = target_for(measurement)
-    below = target is not None and not indicator.is_better(measurement.value, target.value)
     with transaction.atomic():
         scope = dict(
             indicator=indicator,
@@ -178,15 +184,30 @@ def check_target(measurement: Measurement) -> bool:
         crossing, _ = TargetCrossing.objects.get_or_create(**scope)
         # Lock the row: two concurrent writes for one scope must not both alert.
         crossing = TargetCrossing.objects.select_for_update().get(pk=crossing.pk)
-        if crossing.last_period_start and measurement.period_start < crossing.last_period_start:
+        if not _moves(crossing, measurement):
             return False
-        newly_below = below and not crossing.below
-        crossing.below = below
-        crossing.last_value = measurement.value
-        crossing.last_period_start = measurement.period_start
+        newly_below = _advance(crossing, measurement, target)
         crossing.save()
         if newly_below:
             _notify_below_target(measurement, target)
+    return newly_below
+
+
+def _moves(crossing: TargetCrossing, measurement: Measurement) -> bool:
+    """Does this measurement set the scope's state (not older than its current period)?"""
+    return not (
+        crossing.last_period_start and measurement.period_start < crossing.last_period_start
+    )
+
+
+def _advance(crossing: TargetCrossing, measurement: Measurement, target: Target | None) -> bool:
+    """Move the crossing (unsaved) to this measurement's state; True when newly below."""
+    indicator = measurement.indicator
+    below = target is not None and not indicator.is_better(measurement.value, target.value)
+    newly_below = below and not crossing.below
+    crossing.below = below
+    crossing.last_value = measurement.value
+    crossing.last_period_start = measurement.period_start
     return newly_below
 
 
@@ -293,22 +314,29 @@ def recompute(indicator, organisation, period_kind: str, starts, *, site=None) -
     """Compute the given periods of one indicator (or all computable ones when None) for an
     organisation through the registry, and upsert them.
 
-    Idempotent (a second run reports everything unchanged) and incremental (only *starts*).
+    Idempotent (a second run reports everything unchanged, writes nothing) and incremental
+    (only *starts*). Same rules as :func:`save_measurement`, in bulk: per indicator, the
+    source is asked for every period, the existing measurements of those periods are read
+    in one query, new ones are inserted and changed ones updated in bulk. The below-target
+    state of each scope is then checked once, against the newest period written there
+    (older periods never move it, see :func:`check_target`): one recompute of a year tells
+    the quality leads about the current state, not about every past crossing.
     """
     indicators = [indicator] if indicator is not None else list(computable_indicators(organisation))
     report = RecomputeReport()
+    kinds_starts = [periods.period_start(period_kind, start) for start in starts]
     with transaction.atomic():
         for each in indicators:
             function = SOURCES.get(each.source)
             if function is None:
                 continue
-            for start in starts:
-                start = periods.period_start(period_kind, start)
+            collected = []
+            for start in kinds_starts:
                 end = periods.period_end(period_kind, start)
                 result = function(organisation, site, period_kind, start, end)
-                for row in _rows(result, site):
-                    outcome = _save_row(each, organisation, period_kind, start, row)
-                    report.count(outcome)
+                collected.extend((start, row) for row in _rows(result, site))
+            written = _upsert_rows(each, organisation, period_kind, collected, report)
+            _check_targets(each, organisation, written)
     return report
 
 
@@ -320,25 +348,144 @@ def _rows(result, site):
     return [(*row, None) if len(row) == 5 else tuple(row) for row in result]
 
 
-def _save_row(indicator, organisation, period_kind, start, row) -> str:
-    site, channel, numerator, denominator, sample, value = row
-    if value is None and compute_value(indicator.computation, numerator, denominator) is None:
-        return "skipped"  # nothing was measured for this scope
-    _measurement, outcome = save_measurement(
-        indicator,
-        organisation,
-        period_kind=period_kind,
-        period_start=start,
-        value=value,
-        sample=sample,
-        numerator=numerator,
-        denominator=denominator,
-        site=site,
-        channel=channel or "",
-        provenance=Provenance.COMPUTED,
-        source_ref=f"source:{indicator.source}",
+MEASUREMENT_FIELDS = [
+    "value",
+    "sample",
+    "numerator",
+    "denominator",
+    "provenance",
+    "source_ref",
+    "recorded_at",
+]
+
+
+def _upsert_rows(indicator, organisation, period_kind, collected, report) -> list[Measurement]:
+    """Upsert the source rows [(period_start, row)] of one indicator in bulk, in their order
+    (a row repeated later overrides the earlier one, as successive saves would); count each
+    row in *report*. Returns the measurements written (inserted or changed)."""
+    source_ref = f"source:{indicator.source}"
+    now = timezone.now()
+    starts = {start for start, _row in collected}
+    current = (
+        {
+            (m.site_id, m.channel, m.period_start): m
+            for m in Measurement.objects.filter(
+                indicator=indicator,
+                organisation=organisation,
+                period_kind=period_kind,
+                period_start__in=starts,
+            )
+        }
+        if starts
+        else {}
     )
-    return outcome
+    created, updated = {}, {}
+    for start, (site, channel, numerator, denominator, sample, value) in collected:
+        if value is None:
+            value = compute_value(indicator.computation, numerator, denominator)
+            if value is None:
+                report.count("skipped")  # nothing was measured for this scope
+                continue
+        if site is not None and site.organisation_id != organisation.pk:
+            raise ValidationError(f"Le site « {site} » n'appartient pas à « {organisation} ».")
+        channel = channel or ""
+        wanted = _wanted(value, sample, numerator, denominator, Provenance.COMPUTED, source_ref)
+        key = (site and site.pk, channel, start)
+        measurement = current.get(key)
+        if measurement is not None and _same(measurement, wanted):
+            report.count("unchanged")
+            continue
+        if measurement is None:
+            measurement = Measurement(
+                indicator=indicator,
+                organisation=organisation,
+                site=site,
+                channel=channel,
+                period_kind=period_kind,
+                period_start=start,
+            )
+            current[key] = created[key] = measurement
+            report.count("created")
+        else:
+            report.count("updated")
+            if key not in created:
+                updated[key] = measurement
+        for name, field_value in wanted.items():
+            setattr(measurement, name, field_value)
+        measurement.recorded_at = now
+        # Read back by the alert (and its message) without a query.
+        measurement.indicator = indicator
+        measurement.organisation = organisation
+        if site is not None:
+            measurement.site = site
+    Measurement.objects.bulk_create(list(created.values()), batch_size=500)
+    Measurement.objects.bulk_update(list(updated.values()), MEASUREMENT_FIELDS, batch_size=500)
+    return [*created.values(), *updated.values()]
+
+
+def _check_targets(indicator, organisation, written: list[Measurement]) -> None:
+    """:func:`check_target` in bulk for one indicator of an organisation: each scope once,
+    with its newest significant period written (the older ones would not move its state)."""
+    newest = {}
+    for measurement in written:
+        if measurement.sample < indicator.min_sample:
+            continue  # not significant: moves nothing
+        scope = (measurement.site_id, measurement.channel)
+        if scope not in newest or measurement.period_start >= newest[scope].period_start:
+            newest[scope] = measurement
+    if not newest:
+        return
+    targets = list(
+        Target.objects.filter(indicator=indicator, organisation=organisation).order_by(
+            "-valid_from"
+        )
+    )
+    TargetCrossing.objects.bulk_create(
+        [
+            TargetCrossing(
+                indicator=indicator, organisation=organisation, site_id=site_id, channel=channel
+            )
+            for site_id, channel in newest
+        ],
+        ignore_conflicts=True,
+    )
+    # Lock the rows: two concurrent writes for one scope must not both alert.
+    crossings = {
+        (crossing.site_id, crossing.channel): crossing
+        for crossing in TargetCrossing.objects.select_for_update().filter(
+            indicator=indicator, organisation=organisation
+        )
+    }
+    now = timezone.now()
+    moved, alerts = [], []
+    for scope, measurement in newest.items():
+        crossing = crossings[scope]
+        if not _moves(crossing, measurement):
+            continue
+        target = _target_in_force(targets, measurement)
+        if _advance(crossing, measurement, target):
+            alerts.append((measurement, target))
+        crossing.changed_at = now
+        moved.append(crossing)
+    TargetCrossing.objects.bulk_update(
+        moved, ["below", "last_value", "last_period_start", "changed_at"], batch_size=500
+    )
+    for measurement, target in alerts:
+        _notify_below_target(measurement, target)
+
+
+def _target_in_force(targets: list[Target], measurement: Measurement) -> Target | None:
+    """:func:`target_for` among an indicator's targets already read (newest first): the
+    site's own in force on the period's last day, else the organisation's."""
+    last_day = periods.period_end(measurement.period_kind, measurement.period_start) - timedelta(
+        days=1
+    )
+    in_force = [t for t in targets if t.valid_from <= last_day]
+    if measurement.site_id is not None:
+        own = [t for t in in_force if t.site_id == measurement.site_id]
+        if own:
+            return own[0]
+    return next((t for t in in_force if t.site_id is None), None)
 
 
 # ----- manual entry --------------------------------------------------------------------

@@ -2,7 +2,7 @@
 calls, idempotently (the same source and external id is updated, never duplicated).
 
 Only people with an agent, manager or administrator role in the organisation may write;
-another organisation's contacts answer 404. Bad input answers 400 with French messages
+another organisation's contacts answer 404. Bad input answers 422 with French messages
 naming each field (``{"detail": …, "erreurs": [{"champ": …, "message": …}]}``) and nothing
 is written. See docs/contacts-indicators.md for curl examples.
 """
@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from voix.core.api_errors import REFUSED, ErrorOut, error_lines, refused
 from voix.core.models import Role, User
 from voix.core.scoping import organisations_with_role
 from voix.core.services import record_event
@@ -52,16 +53,6 @@ CONTACT_FIELDS = {
 KEPT_WHEN_MISSING = {"channel", "received_at", "status"}
 API_NAMES = {service: api for api, service in CONTACT_FIELDS.items()}
 API_NAMES.update({"external_id": "identifiant_externe", "source": "source"})
-
-
-class ErrorLine(Schema):
-    champ: str | None
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    erreurs: list[ErrorLine] = []
 
 
 class ContactFields(Schema):
@@ -139,26 +130,6 @@ class CallsOut(Schema):
 
 
 # ----- helpers -----------------------------------------------------------------------------
-
-
-def _errors(error: ValidationError, prefix: str = "") -> list[dict]:
-    if hasattr(error, "error_dict"):
-        return [
-            {"champ": prefix + API_NAMES.get(field, field), "message": message}
-            for field, messages in error.message_dict.items()
-            for message in messages
-        ]
-    return [{"champ": prefix.rstrip(".") or None, "message": m} for m in error.messages]
-
-
-def _refused(lines: list[dict]):
-    text = "; ".join(
-        f"{line['champ']} : {line['message']}" if line["champ"] else line["message"]
-        for line in lines
-    )
-    return Status(
-        400, {"detail": f"Données refusées, rien n'a été enregistré. {text}", "erreurs": lines}
-    )
 
 
 def _organisations(user):
@@ -247,17 +218,17 @@ def _find_contact(user, source, external_id, slug):
     return get_object_or_404(contacts[:1])
 
 
-RESPONSES = {200: ContactOut, 201: ContactOut, 400: ErrorOut, 404: ErrorOut}
+RESPONSES = {200: ContactOut, 201: ContactOut, REFUSED: ErrorOut, 404: ErrorOut}
 
 
 def _guarded(function):
-    """Turn validation errors into 400 and an organisation out of reach into 404."""
+    """Turn validation errors into 422 and an organisation out of reach into 404."""
 
     def run(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except ValidationError as error:
-            return _refused(_errors(error))
+            return Status(REFUSED, refused(error_lines(error, API_NAMES)))
         except (_NotFound, Http404):
             return Status(404, {"detail": NOT_FOUND})
 
@@ -467,13 +438,13 @@ def save_calls(actor, organisation, source: str, rows: list[dict]) -> list[tuple
 
 @router.post(
     "/appels",
-    response={200: CallsOut, 201: CallsOut, 400: ErrorOut, 404: ErrorOut},
+    response={200: CallsOut, 201: CallsOut, REFUSED: ErrorOut, 404: ErrorOut},
     url_name="api_calls",
 )
 def post_calls(request, payload: CallsIn):
     """Enregistre des appels du journal de téléphonie (un ou plusieurs, au plus 5 000).
     Même source et même identifiant externe : l'appel est mis à jour, jamais dupliqué. Un
-    seul appel fautif et rien n'est enregistré (400, erreurs par appel)."""
+    seul appel fautif et rien n'est enregistré (422, erreurs par appel)."""
 
     @_guarded
     def write():

@@ -213,20 +213,42 @@ def pause_extension(contact, resumed_at) -> tuple[int, int]:
 NAT = np.datetime64("NaT", "us")
 
 
-def _local_naive(utc: np.ndarray, tz) -> np.ndarray:
-    """UTC datetime64[us] → naive local wall-clock datetime64[us] in *tz*."""
-    if utc.size == 0:
-        return utc
-    hours = utc.astype("datetime64[h]")
-    unique, inverse = np.unique(hours, return_inverse=True)
-    offsets = np.array(
+_HOUR_US = 3600 * 10**6
+_DAY_HOURS = np.arange(24, dtype=np.int64)
+
+
+def _offsets_at(hours: np.ndarray, tz) -> np.ndarray:
+    """UTC offsets (seconds) of *tz* at whole UTC hours (int64 hours since the epoch)."""
+    return np.array(
         [
-            int(h.astype(datetime).replace(tzinfo=UTC).astimezone(tz).utcoffset().total_seconds())
-            for h in unique.astype("datetime64[s]")
+            int(
+                datetime.fromtimestamp(int(h) * 3600, UTC).astimezone(tz).utcoffset().total_seconds()
+            )
+            for h in hours
         ],
         dtype=np.int64,
     )
-    return utc + (offsets[inverse] * 10**6).astype("timedelta64[us]")
+
+
+def _local_naive(utc: np.ndarray, tz) -> np.ndarray:
+    """UTC datetime64[us] → naive local wall-clock datetime64[us] in *tz*.
+
+    The offset is read once per distinct UTC day (its first hour and the next day's); only
+    the days whose offset changes inside (daylight-saving days) are read hour by hour.
+    """
+    if utc.size == 0:
+        return utc
+    hours = utc.astype("datetime64[h]").astype(np.int64)
+    days = np.floor_divide(hours, 24)
+    unique, inverse = np.unique(days, return_inverse=True)
+    starts = _offsets_at(unique * 24, tz)
+    ends = _offsets_at(unique * 24 + 24, tz)
+    offsets = starts[inverse]
+    for day in unique[starts != ends]:
+        in_day = days == day
+        per_hour = _offsets_at(day * 24 + _DAY_HOURS, tz)
+        offsets[in_day] = per_hour[hours[in_day] - day * 24]
+    return utc + (offsets * 10**6).astype("timedelta64[us]")
 
 
 def _end_of_day_utc(days: np.ndarray, tz) -> np.ndarray:
@@ -396,23 +418,38 @@ def deadlines_for_arrays(organisation, calendar, **arrays) -> dict[str, np.ndarr
     """Deadlines for rows not saved yet (imports): arrays in, arrays out.
 
     Keyword arrays (same length): ``channel`` (str), ``reason_id`` (int or None),
-    ``received`` (UTC datetime64[us]), ``ack_done``, ``answer_done``, ``running`` (bool).
+    ``received`` (UTC datetime64[us]), ``ack_done``, ``answer_done``, ``running`` (bool);
+    optionally ``book``, a :class:`PolicyBook` reused between calls (one query less each).
     Returns UTC datetime64[us] arrays ``ack_due_at``, ``answer_due_at``, ``due_at``,
     ``warn_at`` (NaT = empty), to be written with the rows.
     """
-    book = PolicyBook(organisation)
-    policies = [
-        book.resolve(c, r) for c, r in zip(arrays["channel"], arrays["reason_id"], strict=True)
-    ]
-    size = len(policies)
+    book = arrays.get("book") or PolicyBook(organisation)
+    channels = np.asarray(arrays["channel"], dtype=object)
+    reasons = np.asarray(arrays["reason_id"], dtype=object)
+    size = len(channels)
+    # One policy per distinct (channel, reason): a handful for a whole file.
+    keys: dict[tuple, int] = {}
+    codes = np.empty(size, dtype=np.int64)
+    for i, key in enumerate(zip(channels.tolist(), reasons.tolist(), strict=True)):
+        code = keys.get(key)
+        if code is None:
+            code = keys[key] = len(keys)
+        codes[i] = code
+    policies = [book.resolve(c, r) for c, r in keys]
+
+    def column(values, dtype):
+        return np.array(values, dtype=dtype)[codes] if policies else np.zeros(0, dtype=dtype)
+
     cols = _Columns(
         ids=np.arange(size),
         received=np.asarray(arrays["received"], dtype="datetime64[us]"),
-        ack_delay=np.array([-1 if p.ack_delay is None else p.ack_delay for p in policies]),
-        ack_hours=np.array([p.ack_unit == DelayUnit.HOURS for p in policies], dtype=bool),
-        answer_delay=np.array([-1 if p.answer_delay is None else p.answer_delay for p in policies]),
-        answer_hours=np.array([p.answer_unit == DelayUnit.HOURS for p in policies], dtype=bool),
-        warn_hours=np.array([p.warn_before_hours for p in policies], dtype=np.int64),
+        ack_delay=column([-1 if p.ack_delay is None else p.ack_delay for p in policies], np.int64),
+        ack_hours=column([p.ack_unit == DelayUnit.HOURS for p in policies], bool),
+        answer_delay=column(
+            [-1 if p.answer_delay is None else p.answer_delay for p in policies], np.int64
+        ),
+        answer_hours=column([p.answer_unit == DelayUnit.HOURS for p in policies], bool),
+        warn_hours=column([p.warn_before_hours for p in policies], np.int64),
         paused_days=np.zeros(size, dtype=np.int64),
         paused_secs=np.zeros(size, dtype=np.int64),
         ack_done=np.asarray(arrays["ack_done"], dtype=bool),

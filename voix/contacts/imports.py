@@ -579,10 +579,12 @@ class _Deadlines:
         for site in organisation.sites.all():
             self.calendars[site.pk] = site.calendar()
         try:
-            from .clocks import deadlines_for_arrays
+            from .clocks import PolicyBook, deadlines_for_arrays
         except ImportError:  # the clocks part is not there yet
             deadlines_for_arrays = None
         self.compute = deadlines_for_arrays
+        # The organisation's policies, read once for the whole file.
+        self.book = PolicyBook(organisation) if deadlines_for_arrays else None
 
     def flush(self, rows: list, writer) -> None:
         size = len(rows)
@@ -590,13 +592,16 @@ class _Deadlines:
             writer.writerows(row + (None, None, None, None) for row in rows)
             rows.clear()
             return
-        received = np.array([row[1] for row in rows], dtype="datetime64[us]")
-        channel = np.array([row[5] for row in rows], dtype=object)
-        reason = np.array([row[6] or None for row in rows], dtype=object)
-        site = np.array([row[7] for row in rows], dtype=object)
-        ack_done = np.array([bool(row[2] or row[3]) for row in rows], dtype=bool)
-        answer_done = np.array([bool(row[3]) for row in rows], dtype=bool)
-        running = np.array([not row[4] for row in rows], dtype=bool)
+        (_ext, received, ack, answer, closed, channel, reason, site, *_rest) = zip(
+            *rows, strict=True
+        )
+        received = np.array(received, dtype="datetime64[us]")
+        channel = np.array(channel, dtype=object)
+        reason = np.array([r or None for r in reason], dtype=object)
+        site = np.array(site, dtype=object)
+        answer_done = np.array(answer, dtype=object).astype(bool)
+        ack_done = np.array(ack, dtype=object).astype(bool) | answer_done
+        running = ~np.array(closed, dtype=object).astype(bool)
         columns = {
             name: np.full(size, NO_TIME, dtype=np.int64)
             for name in ("ack_due_at", "answer_due_at", "due_at", "warn_at")
@@ -612,6 +617,7 @@ class _Deadlines:
                 ack_done=ack_done[index],
                 answer_done=answer_done[index],
                 running=running[index],
+                book=self.book,
             )
             for name, column in columns.items():
                 column[index] = values[name].astype("datetime64[s]").astype(np.int64)
@@ -620,9 +626,7 @@ class _Deadlines:
             values = column.astype(object)
             values[column == NO_TIME] = None  # written as an empty cell: NULL
             lists.append(values.tolist())
-        writer.writerows(
-            row + times for row, times in zip(rows, zip(*lists, strict=True), strict=True)
-        )
+        writer.writerows(map(tuple.__add__, rows, zip(*lists, strict=True)))
         rows.clear()
 
 
@@ -1240,22 +1244,33 @@ def _write_contacts(
         text = lambda c: f"t.{c}"  # noqa: E731
         # Django's SQLite format « YYYY-MM-DD HH:MM:SS » is what datetime() returns.
         epoch = lambda c: f"datetime(NULLIF(t.{c}, ''), 'unixepoch')"  # noqa: E731
-    # Days whose roll-ups change because an existing contact moves to another day.
-    moved = _old_days(
-        cursor,
-        f"SELECT c.received_at FROM {tmp} t CROSS JOIN contacts_contact c "
-        f"WHERE c.organisation_id = {ph} AND c.source = {ph} AND c.external_id = t.external_id "
-        f"AND NOT (c.external_id = '') AND c.received_at <> {stamp('received_at')}",
+    # A first import of this source (nothing of it in Voix yet): a plain insert, no
+    # conflict to look for, no contact moving day, no paused contact (measured faster).
+    cursor.execute(
+        f"SELECT 1 FROM contacts_contact WHERE organisation_id = {ph} AND source = {ph} "
+        "AND NOT (external_id = '') LIMIT 1",
         [org, source],
-        dates,
     )
+    first_import = cursor.fetchone() is None
+    moved = set()
+    if not first_import:
+        # Days whose roll-ups change because an existing contact moves to another day.
+        moved = _old_days(
+            cursor,
+            f"SELECT c.received_at FROM {tmp} t CROSS JOIN contacts_contact c "
+            f"WHERE c.organisation_id = {ph} AND c.source = {ph} "
+            "AND c.external_id = t.external_id "
+            f"AND NOT (c.external_id = '') AND c.received_at <> {stamp('received_at')}",
+            [org, source],
+            dates,
+        )
     mapped = {name for name, column in (profile.mapping or {}).items() if column}
     updates = ["status", "updated_at", "ack_due_at", "answer_due_at", "due_at", "warn_at"]
     for name, columns in _CONTACT_UPDATES.items():
         if name in mapped:
             updates += columns
     stamp_value = connection.ops.adapt_datetimefield_value(run_at)
-    count_before = _count(cursor, "contacts_contact", org, source, ph)
+    count_before = 0 if first_import else _count(cursor, "contacts_contact", org, source, ph)
     other_columns, other_marks, defaults = _defaults(Contact, _CONTACT_COLUMNS)
     insert = (
         "INSERT INTO contacts_contact (organisation_id, source, external_id, received_at, "
@@ -1270,12 +1285,21 @@ def _write_contacts(
         # SQLite: in receipt order the date indexes grow at their end instead of everywhere
         # (measured faster); PostgreSQL would sort on disk for nothing.
         f"{'' if pg else 'ORDER BY t.received_at '}"
-        "ON CONFLICT (organisation_id, source, external_id) WHERE NOT (external_id = '') "
-        f"DO UPDATE SET {', '.join(_contact_update(c) for c in updates)}"
     )
+    if not first_import:
+        insert += (
+            "ON CONFLICT (organisation_id, source, external_id) WHERE NOT (external_id = '') "
+            f"DO UPDATE SET {', '.join(_contact_update(c) for c in updates)}"
+        )
     t0 = time.perf_counter()
     cursor.execute(insert, [org, source, stamp_value, stamp_value, *defaults])
     timings["upsert_s"] = time.perf_counter() - t0
+    total = cursor.rowcount
+    if total is None or total < 0:
+        cursor.execute(f"SELECT COUNT(*) FROM {tmp}")
+        total = cursor.fetchone()[0]
+    if first_import:
+        return total, 0, [], moved
     created = _count(cursor, "contacts_contact", org, source, ph) - count_before
     cursor.execute(f"SELECT COUNT(*) FROM {tmp}")
     total = cursor.fetchone()[0]
@@ -1420,6 +1444,9 @@ def import_file(
             with connection.cursor() as cursor:
                 if _postgres():
                     cursor.execute("SET LOCAL timezone = 'UTC'")
+                    # The commit does not wait for the WAL to reach the disk: a crash right
+                    # after may lose the import as a whole (never half of it).
+                    cursor.execute("SET LOCAL synchronous_commit = off")
                 else:
                     # A larger page cache for the index updates of a big insert (64 MB).
                     cursor.execute("PRAGMA cache_size")

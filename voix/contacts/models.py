@@ -213,6 +213,17 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["organisation", "status", "due_at"], name="contact_worklist"),
             models.Index(fields=["assignee", "status", "due_at"], name="contact_assignee"),
+            # Roll-ups (rollups.refresh): the events of a few days found through indexes,
+            # never by reading every contact of the organisation.
+            models.Index(fields=["organisation", "first_answer_at"], name="contact_answered"),
+            models.Index(fields=["organisation", "closed_at"], name="contact_closed"),
+            models.Index(fields=["organisation", "ack_due_at"], name="contact_ack_due"),
+            # The stock still open (neither answered nor closed): small, partial.
+            models.Index(
+                fields=["organisation", "received_at"],
+                condition=Q(first_answer_at__isnull=True, closed_at__isnull=True),
+                name="contact_undone",
+            ),
         ]
 
     def __str__(self):

@@ -1,13 +1,21 @@
 """Daily roll-ups (ContactDay, CallDay): what the indicator sources read, so that no
 dashboard scans raw contacts.
 
-Rows are rebuilt, never incremented in place: :func:`refresh` recomputes exactly the days
-a write touched, :func:`rebuild` a whole range (imports, demo, ``manage.py
-rebuild_rollups``). Both count the contacts set-based — on PostgreSQL in a single scan
-(GROUPING SETS), elsewhere with one GROUP BY query per kind of event (receipt,
-acknowledgement due, first answer, closure, departure from the stock…) — plus one query
-for the call log, then delete and insert the rows of those days in one transaction:
-running them twice changes nothing.
+Rows are rebuilt, never incremented in place: :func:`refresh` recomputes the days a write
+touched (and, for the stock, every day from ``since`` to today), :func:`rebuild` a whole
+range (imports, demo, ``manage.py rebuild_rollups``). Both delete and insert the rows of
+those days in one transaction: running them twice changes nothing.
+
+Two ways of counting, same result (tested):
+
+- a few days (refresh): one GROUP BY per kind of event, each restricted through an index
+  to the contacts whose event falls in the days rebuilt — ``(organisation, ack_due_at)``,
+  ``(organisation, first_answer_at)``, ``(organisation, closed_at)``, ``received_at``, and
+  the partial index of the contacts still open for the stock. A write costs the contacts
+  of the days it changes, not the organisation's history;
+- a long range on PostgreSQL (rebuild of a year): one pass over the contacts, each
+  contact emitting one row per event day (``LATERAL (VALUES …)``) into a single GROUP BY;
+  working-day numbers are looked up in arrays, local days computed in the database.
 
 Days are local days in the organisation's time zone. Per site × channel × day:
 
@@ -23,21 +31,26 @@ Days are local days in the organisation's time zone. Per site × channel × day:
   yet answered nor closed, seasonal mass items (``Reason.seasonal_mass``) excluded — and
   the part of it received 15 working days ago or less.
 
-The stock is computed for a whole range at once from (day received, day done) counts with
-cumulative sums (numpy): never one query per day.
+The stock is computed for a whole range at once with cumulative sums (numpy) over the
+small aggregated counts: stock at the start of the range + receipts − departures; its
+young part = receipts − « ends of youth » (the earlier of the departure and the day the
+contact turns 16 working days old). Never one query per day, never per contact in Python.
+A change of a receipt, answer or closure date changes the stock of every day from the
+earliest old/new date to today: callers pass ``since`` (see services.py).
 """
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
-from django.db.models.functions import Coalesce, Least, TruncDate
+from django.db.models import Case, Count, IntegerField, Q, Sum, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from voix.core import workdays
 
-from .models import Call, CallDay, CallOutcome, Contact, ContactDay
+from .models import Call, CallDay, CallOutcome, Contact, ContactDay, Reason
 
 # The stock counts as « within 15 working days » up to this age.
 STOCK_AGE_LIMIT = 15
@@ -49,6 +62,11 @@ LOOKBACK = 60
 CALENDAR_LOOKBACK = 400
 # refresh(): days further apart than this are rebuilt separately.
 CLUSTER_GAP = 31
+# PostgreSQL: ranges of at least this many days are counted in one pass over the contacts
+# (the per-event indexed queries win on shorter ranges).
+SINGLE_PASS_DAYS = 62
+# When False, PostgreSQL always uses the per-event queries (tests compare both ways).
+SINGLE_SCAN = True
 
 CONTACT_FIELDS = (
     "received",
@@ -72,19 +90,25 @@ CALL_FIELDS = (
 )
 
 
-def refresh(organisation, days) -> None:
+def refresh(organisation, days, *, since=None, today=None) -> None:
     """Rebuild the roll-ups of *organisation* for each date in *days* (idempotent).
 
-    Accepts dates or aware datetimes (taken as local days). Only those days are rewritten.
+    Accepts dates or aware datetimes (taken as local days). With *since* (a date or
+    datetime), every day from *since* to *today* (default: today) is rebuilt too: a
+    receipt, answer or closure moved changes the stock of all the days after it.
     """
     tz = workdays.calendar_of(organisation).tz
-    wanted = set()
-    for day in days:
-        if day is None:
-            continue
+
+    def local(day):
         if isinstance(day, datetime):
-            day = day.astimezone(tz).date()
-        wanted.add(day)
+            return day.astimezone(tz).date()
+        return day
+
+    wanted = {local(day) for day in days if day is not None}
+    if since is not None:
+        since = local(since)
+        today = local(today) if today is not None else timezone.now().astimezone(tz).date()
+        wanted.update(since + timedelta(days=i) for i in range((today - since).days + 1))
     # Days far apart (a receipt last year, an answer today) are rebuilt as separate
     # clusters: each costs its own span, not the whole year between them.
     cluster = []
@@ -107,7 +131,7 @@ def rebuild(organisation, start: date, end: date) -> tuple[int, int]:
     return _rebuild(organisation, start, end, only=None)
 
 
-# ----- computing -------------------------------------------------------------------------
+# ----- SQL pieces ------------------------------------------------------------------------
 
 
 def _bounds(first: date, last: date, tz):
@@ -118,37 +142,138 @@ def _bounds(first: date, last: date, tz):
     )
 
 
-class _Calendars:
-    """Working-day numbers per site, as a temporary table the roll-up queries join.
+def _postgresql() -> bool:
+    return connection.vendor == "postgresql"
 
-    One row per site (0: contacts without a site) and day: ``num`` = working days up to and
-    including the day; ``start_num`` = ``num`` of the day a receipt counts from (the next
-    working day when the day is not one); ``young_until`` = the first day a contact
-    received that day is more than 15 working days old. So the delay of an answer given on
-    day *a* for a receipt on day *r* is ``num(a) - start_num(r)``, with no per-row Python.
+
+def _ts(value: datetime) -> str:
+    """A timestamp literal (values computed here, never user input)."""
+    utc = value.astimezone(UTC)
+    if _postgresql():
+        return f"TIMESTAMPTZ '{utc.isoformat()}'"
+    return f"'{utc.strftime('%Y-%m-%d %H:%M:%S')}'"
+
+
+def _date(value: date) -> str:
+    return f"DATE '{value.isoformat()}'" if _postgresql() else f"'{value.isoformat()}'"
+
+
+class _Sql:
+    """Expressions shared by the queries, for one organisation and range."""
+
+    def __init__(self, organisation, tz, first: date, last: date):
+        self.tz = tz
+        self.org = int(organisation.pk)
+        ids = Reason.objects.filter(organisation=organisation, seasonal_mass=True)
+        ids = sorted(int(pk) for pk in ids.values_list("pk", flat=True))
+        self.seasonal = f"(c.reason_id IN ({', '.join(map(str, ids))}))" if ids else "(1 = 0)"
+        self.plain = f"(c.reason_id IS NULL OR NOT {self.seasonal})" if ids else "(1 = 1)"
+        self.table = connection.ops.quote_name(Contact._meta.db_table)
+        # SQLite: local days from UTC offsets between the DST transitions of the range.
+        self._offsets = None
+        if not _postgresql():
+            self._offsets = _offsets(
+                tz, first - timedelta(days=CALENDAR_LOOKBACK + 2), last + timedelta(days=2)
+            )
+
+    done = (
+        "(CASE WHEN c.first_answer_at IS NULL THEN c.closed_at "
+        "WHEN c.closed_at IS NULL OR c.first_answer_at <= c.closed_at "
+        "THEN c.first_answer_at ELSE c.closed_at END)"
+    )
+
+    def day(self, column: str) -> str:
+        """The local day of a timestamp column or expression."""
+        if _postgresql():
+            return f"(({column}) AT TIME ZONE '{self.tz.key}')::date"
+        cases = " ".join(
+            f"WHEN {column} < '{until.strftime('%Y-%m-%d %H:%M:%S')}' THEN '{seconds:+d} seconds'"
+            for until, seconds in self._offsets[:-1]
+        )
+        last = f"'{self._offsets[-1][1]:+d} seconds'"
+        modifier = f"CASE {cases} ELSE {last} END" if cases else last
+        return f"date({column}, {modifier})"
+
+    def alive(self, start: datetime) -> str:
+        """Not answered nor closed before *start* (index-friendly: open, or one of the
+        two dates from *start* on)."""
+        s = _ts(start)
+        return (
+            "(((c.first_answer_at IS NULL AND c.closed_at IS NULL) "
+            f"OR c.first_answer_at >= {s} OR c.closed_at >= {s}) "
+            f"AND ({self.done} IS NULL OR {self.done} >= {s}))"
+        )
+
+
+def _offsets(tz, first: date, last: date):
+    """[(until_utc, offset_seconds)] covering [first, last]; the last one has no end."""
+    points = []
+    moment = datetime.combine(first, time(), tzinfo=UTC)
+    end = datetime.combine(last, time(), tzinfo=UTC)
+    step = timedelta(hours=1)
+
+    def offset(at):
+        return int(at.astimezone(tz).utcoffset().total_seconds())
+
+    current = offset(moment)
+    while moment < end:
+        following = moment + step
+        value = offset(following)
+        if value != current:
+            points.append((following, current))
+            current = value
+        moment = following
+    points.append((None, current))
+    return points
+
+
+class _Calendars:
+    """Working-day numbers per site (0: contacts without a site) over an axis of days.
+
+    ``num`` = working days up to and including the day; ``start_num`` = ``num`` of the day
+    a receipt counts from (the next working day when the day is not one);
+    ``young_until`` = the first day a contact received that day is more than 15 working
+    days old. The delay of an answer given on day *a* for a receipt on day *r* is
+    ``num(a) - start_num(r)``. Kept as arrays (single pass) or as a temporary table the
+    per-event queries join.
     """
 
     TABLE = "voix_rollup_days"
 
     def __init__(self, organisation, first: date, last: date):
-        self.organisation = organisation
         self.first = first - timedelta(days=CALENDAR_LOOKBACK)
         self.last = last
-        sites = {site.pk: site for site in organisation.sites.all()}
-        axis = [self.first + timedelta(days=i) for i in range((last - self.first).days + 1)]
-        rows = []
-        cached = {}
-        for site_id, source in [(0, organisation), *sites.items()]:
+        self.size = (last - self.first).days + 1
+        axis = [self.first + timedelta(days=i) for i in range(self.size)]
+        self.slot_of = {}
+        self.keys = []
+        tables = []
+        sites = [(0, organisation), *((site.pk, site) for site in organisation.sites.all())]
+        for site_id, source in sites:
             cal = workdays.calendar_of(source)
             key = (cal.region, cal.closures)
-            if key not in cached:
+            if key not in self.keys:
                 working = np.array([workdays.is_working_day(d, cal) for d in axis], dtype=bool)
                 num = np.cumsum(working)
                 start_num = num + np.where(working, 0, 1)
                 limit = np.searchsorted(num, start_num + STOCK_AGE_LIMIT + 1, side="left")
-                cached[key] = (num.tolist(), start_num.tolist(), limit.tolist())
-            num, start_num, limit = cached[key]
-            for index, day in enumerate(axis):
+                self.keys.append(key)
+                tables.append((num, start_num, limit))
+            self.slot_of[site_id] = self.keys.index(key)
+        self.num = np.stack([t[0] for t in tables])
+        self.start_num = np.stack([t[1] for t in tables])
+        self.limit = np.stack([t[2] for t in tables])  # index on the axis (may be past it)
+
+    def create_table(self):
+        rows = []
+        for site_id, slot in self.slot_of.items():
+            num, start_num, limit = (
+                self.num[slot].tolist(),
+                self.start_num[slot].tolist(),
+                self.limit[slot].tolist(),
+            )
+            for index in range(self.size):
+                day = self.first + timedelta(days=index)
                 until = self.first + timedelta(days=int(limit[index]))
                 rows.append((site_id, day, num[index], start_num[index], until))
         with connection.cursor() as cursor:
@@ -159,7 +284,7 @@ class _Calendars:
             cursor.execute(f"DELETE FROM {self.TABLE}")
         _insert_rows(self.TABLE, ("site", "day", "num", "start_num", "young_until"), rows)
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            if _postgresql():
                 cursor.execute(f"ANALYZE {self.TABLE}")
             else:
                 cursor.execute(
@@ -174,321 +299,263 @@ def _day(value):
     return date.fromisoformat(str(value)[:10])
 
 
-def _raw(sql: str, params) -> list:
+def _raw(sql: str, params=()) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _not_seasonal():
-    return Q(reason__isnull=True) | Q(reason__seasonal_mass=False)
+class _Counts:
+    """Per-day counts gathered by either way of counting, then assembled into rows."""
+
+    def __init__(self, first: date, last: date):
+        self.first, self.last = first, last
+        # Axis of the young part of the stock: starts LOOKBACK days before *first*.
+        self.origin = first - timedelta(days=LOOKBACK)
+        self.size = (last - self.origin).days + 1
+        self.rows = defaultdict(lambda: dict.fromkeys(CONTACT_FIELDS, 0))
+        zero = np.zeros(self.size, dtype=np.int64)
+        self.added = defaultdict(zero.copy)  # stock: receipts from *first* on
+        self.removed = defaultdict(zero.copy)  # stock: departures from *first* on
+        self.young_added = defaultdict(zero.copy)  # receipts from *origin* still there
+        self.young_ends = defaultdict(zero.copy)
+        self.base = defaultdict(int)  # stock at the start of *first*
+
+    def index(self, day):
+        return (day - self.origin).days
+
+    def add(self, site, channel, day, **values):
+        target = self.rows[(site or None, channel, day)]
+        for name, value in values.items():
+            target[name] += int(value or 0)
+
+    def assemble(self):
+        out = slice(self.index(self.first), self.size)
+        keys = set(self.added) | set(self.removed) | set(self.base) | set(self.young_added)
+        for key in keys:
+            pending = self.base[key] + np.cumsum(self.added[key]) - np.cumsum(self.removed[key])
+            within = np.cumsum(self.young_added[key]) - np.cumsum(self.young_ends[key])
+            for at in np.flatnonzero(pending[out] | within[out]) + out.start:
+                target = self.rows[(key[0] or None, key[1], self.origin + timedelta(days=int(at)))]
+                target["pending"] += int(pending[at])
+                target["pending_within_15"] += int(within[at])
+        return self.rows
 
 
-def _done_at():
-    """When a contact leaves the stock: its first answer or its closure, the earlier."""
-    return Least(Coalesce("first_answer_at", "closed_at"), Coalesce("closed_at", "first_answer_at"))
+# ----- a few days: one indexed query per kind of event -----------------------------------
 
 
 def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calendars):
     """{(site_id, channel, day): {field: count}} for every day of [first, last]."""
-    rows = defaultdict(lambda: dict.fromkeys(CONTACT_FIELDS, 0))
+    calendars.create_table()
+    counts = _Counts(first, last)
+    sql = _Sql(organisation, tz, first, last)
     start_at, end_at = _bounds(first, last, tz)
-    contacts = Contact.objects.filter(organisation=organisation).order_by()
+    s, e = _ts(start_at), _ts(end_at)
+    w = _ts(_bounds(counts.origin, last, tz)[0])
+    t, org, cal = sql.table, sql.org, calendars.TABLE
+    site = "COALESCE(c.site_id, 0)"
 
     # Acknowledgements, on the day they were due. An answer sent first stands for it.
-    ack = (
-        contacts.filter(ack_due_at__gte=start_at, ack_due_at__lt=end_at)
-        .annotate(
-            acknowledged=Least(
-                Coalesce("acknowledged_at", "first_answer_at"),
-                Coalesce("first_answer_at", "acknowledged_at"),
-            )
-        )
-        .values("site_id", "channel", day=TruncDate("ack_due_at", tzinfo=tz))
-        .annotate(
-            n=Count("id"),
-            ok=Sum(
-                Case(
-                    When(acknowledged__lte=F("ack_due_at"), then=1),
-                    default=0,
-                    output_field=IntegerField(),
-                )
-            ),
-        )
-    )
-    for row in ack:
-        target = rows[(row["site_id"], row["channel"], row["day"])]
-        target["ack_due"] += row["n"]
-        target["ack_in_time"] += row["ok"] or 0
+    for key_site, channel, day, n, ok in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.ack_due_at')} AS d, COUNT(*), "
+        "SUM(CASE WHEN c.acknowledged_at <= c.ack_due_at OR c.first_answer_at <= c.ack_due_at "
+        f"THEN 1 ELSE 0 END) FROM {t} c WHERE c.organisation_id = {org} "
+        f"AND c.ack_due_at >= {s} AND c.ack_due_at < {e} GROUP BY 1, 2, 3"
+    ):
+        counts.add(key_site, channel, _day(day), ack_due=n, ack_in_time=ok)
 
     # First answers, on the day given; the delay in working days from the calendar table.
-    answers = (
-        contacts.filter(first_answer_at__gte=start_at, first_answer_at__lt=end_at)
-        .annotate(
-            answer_day=TruncDate("first_answer_at", tzinfo=tz),
-            received_day=TruncDate("received_at", tzinfo=tz),
-            in_time=Case(
-                When(
-                    Q(answer_due_at__isnull=True) | Q(first_answer_at__lte=F("answer_due_at")),
-                    then=1,
-                ),
-                default=0,
-                output_field=IntegerField(),
-            ),
-        )
-        .values("site_id", "channel", "answer_day", "received_day", "in_time")
-    )
-    sql, params = answers.query.sql_with_params()
-    table = calendars.TABLE
     delay = "a.num - COALESCE(r.start_num, 0)"
-    for site_id, channel, day, count, in_time, days in _raw(
-        f"SELECT x.site_id, x.channel, x.answer_day, COUNT(*), SUM(x.in_time), "
-        f"SUM(CASE WHEN {delay} > 0 THEN {delay} ELSE 0 END) FROM ({sql}) x "
-        f"LEFT JOIN {table} a ON a.site = COALESCE(x.site_id, 0) AND a.day = x.answer_day "
-        f"LEFT JOIN {table} r ON r.site = COALESCE(x.site_id, 0) AND r.day = x.received_day "
-        "GROUP BY x.site_id, x.channel, x.answer_day",
-        params,
+    for key_site, channel, day, n, in_time, days in _raw(
+        f"SELECT x.site, x.channel, x.a, COUNT(*), SUM(x.in_time), "
+        f"SUM(CASE WHEN {delay} > 0 THEN {delay} ELSE 0 END) FROM ("
+        f"SELECT {site} AS site, c.channel, {sql.day('c.first_answer_at')} AS a, "
+        f"{sql.day('c.received_at')} AS r, CASE WHEN c.answer_due_at IS NULL "
+        "OR c.first_answer_at <= c.answer_due_at THEN 1 ELSE 0 END AS in_time "
+        f"FROM {t} c WHERE c.organisation_id = {org} "
+        f"AND c.first_answer_at >= {s} AND c.first_answer_at < {e}) x "
+        f"LEFT JOIN {cal} a ON a.site = x.site AND a.day = x.a "
+        f"LEFT JOIN {cal} r ON r.site = x.site AND r.day = x.r "
+        "GROUP BY x.site, x.channel, x.a"
     ):
-        target = rows[(site_id, channel, _day(day))]
-        target["answered"] += count
-        target["answered_in_time"] += int(in_time or 0)
-        target["answer_days_total"] += int(days or 0)
+        counts.add(
+            key_site,
+            channel,
+            _day(day),
+            answered=n,
+            answered_in_time=in_time,
+            answer_days_total=days,
+        )
 
     # Closures, and how many of them had gone back to the requester.
-    closures = (
-        contacts.filter(closed_at__gte=start_at, closed_at__lt=end_at)
-        .values("site_id", "channel", day=TruncDate("closed_at", tzinfo=tz))
-        .annotate(
-            n=Count("id"),
-            back=Sum(Case(When(returns__gt=0, then=1), default=0, output_field=IntegerField())),
-        )
-    )
-    for row in closures:
-        target = rows[(row["site_id"], row["channel"], row["day"])]
-        target["processed"] += row["n"]
-        target["returned"] += row["back"] or 0
+    for key_site, channel, day, n, back in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.closed_at')} AS d, COUNT(*), "
+        f"SUM(CASE WHEN c.returns > 0 THEN 1 ELSE 0 END) FROM {t} c "
+        f"WHERE c.organisation_id = {org} AND c.closed_at >= {s} AND c.closed_at < {e} "
+        "GROUP BY 1, 2, 3"
+    ):
+        counts.add(key_site, channel, _day(day), processed=n, returned=back)
 
-    _receipts_and_stock(contacts, rows, first, last, tz, calendars)
-    return rows
+    # Receipts of the range: counted, and added to the stock unless seasonal.
+    for key_site, channel, day, n, plain in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.received_at')} AS d, COUNT(*), "
+        f"SUM(CASE WHEN {sql.plain} THEN 1 ELSE 0 END) FROM {t} c "
+        f"WHERE c.organisation_id = {org} AND c.received_at >= {s} AND c.received_at < {e} "
+        "GROUP BY 1, 2, 3"
+    ):
+        day = _day(day)
+        counts.add(key_site, channel, day, received=n)
+        counts.added[(key_site, channel)][counts.index(day)] += int(plain or 0)
 
+    # Departures from the stock (first answer or closure, the earlier) in the range.
+    for key_site, channel, day, n in _raw(
+        f"SELECT {site}, c.channel, {sql.day(sql.done)} AS d, COUNT(*) FROM {t} c "
+        f"WHERE c.organisation_id = {org} AND {sql.plain} "
+        f"AND ((c.first_answer_at >= {s} AND c.first_answer_at < {e}) "
+        f"OR (c.closed_at >= {s} AND c.closed_at < {e})) "
+        f"AND {sql.done} >= {s} AND {sql.done} < {e} GROUP BY 1, 2, 3"
+    ):
+        counts.removed[(key_site, channel)][counts.index(_day(day))] += n
 
-def _receipts_and_stock(contacts, rows, first, last, tz, calendars):
-    """Received counts and the end-of-day stock, with cumulative sums over the days.
+    # The stock when the range starts: received before, not gone before.
+    for key_site, channel, n in _raw(
+        f"SELECT {site}, c.channel, COUNT(*) FROM {t} c WHERE c.organisation_id = {org} "
+        f"AND {sql.plain} AND c.received_at < {s} AND {sql.alive(start_at)} GROUP BY 1, 2"
+    ):
+        counts.base[(key_site, channel)] += n
 
-    Over an axis starting LOOKBACK days before *first*: the stock is what was there at the
-    axis start, plus the cumulated receipts, minus the cumulated departures (first answer
-    or closure). Its young part (≤ 15 working days) counts each receipt from its day until
-    the earlier of its departure and the day it turns 16 working days old (``young_until``,
-    joined from the calendar table): again a difference of two cumulated counts.
-    """
-    origin = first - timedelta(days=LOOKBACK + 1)
-    origin_at, end_at = _bounds(origin, last, tz)
-    size = (last - origin).days + 1
-    zero = np.zeros(size, dtype=np.int64)
-    received_all = defaultdict(zero.copy)
-    added, removed, ends = defaultdict(zero.copy), defaultdict(zero.copy), defaultdict(zero.copy)
-    base = defaultdict(int)
-    plain = contacts.filter(_not_seasonal())
-
-    def index(day):
-        return (day - origin).days
-
-    receipts = (
-        contacts.filter(received_at__gte=origin_at, received_at__lt=end_at)
-        .values(
-            "site_id", "channel", "reason__seasonal_mass", day=TruncDate("received_at", tzinfo=tz)
-        )
-        .annotate(n=Count("id"))
-    )
-    for row in receipts:
-        key, at = (row["site_id"], row["channel"]), index(row["day"])
-        received_all[key][at] += row["n"]
-        if not row["reason__seasonal_mass"]:
-            added[key][at] += row["n"]
-    departures = (
-        plain.annotate(done_at=_done_at())
-        .filter(done_at__gte=origin_at, done_at__lt=end_at)
-        .values("site_id", "channel", day=TruncDate("done_at", tzinfo=tz))
-        .annotate(n=Count("id"))
-    )
-    for row in departures:
-        removed[(row["site_id"], row["channel"])][index(row["day"])] += row["n"]
-    before = (
-        plain.annotate(done_at=_done_at())
-        .filter(received_at__lt=origin_at)
-        .filter(Q(done_at__isnull=True) | Q(done_at__gte=origin_at))
-        .values("site_id", "channel")
-        .annotate(n=Count("id"))
-    )
-    for row in before:
-        base[(row["site_id"], row["channel"])] += row["n"]
+    # The young part: receipts since the axis origin still there when the range starts,
+    # and the day each stops being young (departure or 16 working days, the earlier).
     young = (
-        plain.annotate(
-            done_day=TruncDate(_done_at(), tzinfo=tz),
-            received_day=TruncDate("received_at", tzinfo=tz),
-        )
-        .filter(received_at__gte=origin_at, received_at__lt=end_at)
-        .values("site_id", "channel", "received_day", "done_day")
+        f"SELECT {site} AS site, c.channel, {sql.day('c.received_at')} AS r, "
+        f"{sql.day(sql.done)} AS d FROM {t} c WHERE c.organisation_id = {org} "
+        f"AND {sql.plain} AND c.received_at >= {w} AND c.received_at < {e} "
+        f"AND {sql.alive(start_at)}"
     )
-    sql, params = young.query.sql_with_params()
-    for site_id, channel, day, count in _raw(
-        "SELECT x.site_id, x.channel, CASE WHEN x.done_day IS NOT NULL AND "
-        "x.done_day < c.young_until THEN x.done_day ELSE c.young_until END AS e, COUNT(*) "
-        f"FROM ({sql}) x JOIN {calendars.TABLE} c ON c.site = COALESCE(x.site_id, 0) "
-        "AND c.day = x.received_day GROUP BY x.site_id, x.channel, e",
-        params,
+    for key_site, channel, day, n in _raw(
+        f"SELECT x.site, x.channel, x.r, COUNT(*) FROM ({young}) x GROUP BY 1, 2, 3"
+    ):
+        counts.young_added[(key_site, channel)][counts.index(_day(day))] += n
+    for key_site, channel, day, n in _raw(
+        "SELECT x.site, x.channel, CASE WHEN x.d IS NOT NULL AND x.d < y.young_until "
+        f"THEN x.d ELSE y.young_until END AS e, COUNT(*) FROM ({young}) x "
+        f"JOIN {cal} y ON y.site = x.site AND y.day = x.r GROUP BY 1, 2, 3"
     ):
         day = _day(day)
         if day <= last:
-            ends[(site_id, channel)][index(day)] += count
-
-    _assemble_stock(rows, first, origin, size, received_all, added, removed, ends, base)
-
-
-def _assemble_stock(rows, first, origin, size, received_all, added, removed, ends, base):
-    """Write received, pending and pending_within_15 for the days from *first* on, from the
-    per-day counts over the axis that starts at *origin* (see _receipts_and_stock)."""
-    outputs = slice((first - origin).days, size)
-    for key in set(received_all) | set(added) | set(removed) | set(base):
-        pending = base[key] + np.cumsum(added[key]) - np.cumsum(removed[key])
-        within = np.cumsum(added[key]) - np.cumsum(ends[key])
-        received = received_all[key]
-        for at in range(outputs.start, size):
-            values = (int(received[at]), int(pending[at]), int(within[at]))
-            if not any(values):
-                continue
-            target = rows[(*key, origin + timedelta(days=at))]
-            target["received"] += values[0]
-            target["pending"] += values[1]
-            target["pending_within_15"] += values[2]
+            counts.young_ends[(key_site, channel)][counts.index(day)] += n
+    return counts.assemble()
 
 
-# ----- PostgreSQL: one pass over the contacts ------------------------------------------
-
-# When True, PostgreSQL computes every per-day count of the contacts in a single scan
-# (GROUPING SETS) instead of one query per kind of event.
-SINGLE_SCAN = True
+# ----- a long range on PostgreSQL: one pass over the contacts -----------------------------
 
 
 def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendars):
-    """Same result as _contact_rows, in one scan of the contacts (PostgreSQL only).
+    """Same result as _contact_rows, in one pass over the contacts (PostgreSQL only).
 
-    Each contact's local days (acknowledgement due, first answer, closure, receipt,
-    departure from the stock, end of its « young » part) are computed once, then counted
-    into seven grouping sets at the same time.
+    Each contact's local days are computed once; it emits one row per event falling in the
+    range (acknowledgement due, first answer, closure, receipt, departure, stock at the
+    start, end of youth) through ``LATERAL (VALUES …)``, and a single GROUP BY counts them.
     """
-    rows = defaultdict(lambda: dict.fromkeys(CONTACT_FIELDS, 0))
-    origin = first - timedelta(days=LOOKBACK + 1)
+    counts = _Counts(first, last)
+    sql = _Sql(organisation, tz, first, last)
     start_at, end_at = _bounds(first, last, tz)
-    origin_at = _bounds(origin, last, tz)[0]
-    size = (last - origin).days + 1
-    zero = np.zeros(size, dtype=np.int64)
-    received_all = defaultdict(zero.copy)
-    added, removed, ends = defaultdict(zero.copy), defaultdict(zero.copy), defaultdict(zero.copy)
-    base = defaultdict(int)
-    contacts = Contact._meta.db_table
-    reasons = Contact._meta.get_field("reason").related_model._meta.db_table
-    table = calendars.TABLE
-    sql = f"""
-        SELECT GROUPING(ack_day), GROUPING(ans_day), GROUPING(close_day), GROUPING(recv_day),
-               GROUPING(done_day), GROUPING(base), GROUPING(young_end),
-               site, channel, ack_day, ans_day, close_day, recv_day, seasonal, done_day,
-               base, young_end, COUNT(*), SUM(ack_ok), SUM(in_time), SUM(delay), SUM(back)
+    s, e = _ts(start_at), _ts(end_at)
+    w = _ts(_bounds(counts.origin, last, tz)[0])
+    t, org = sql.table, sql.org
+    axis0 = _date(calendars.first)
+    size = calendars.size
+    # Working-day numbers: flattened arrays, slot × axis; site id → slot.
+    top = max(calendars.slot_of)
+    slot_of = [calendars.slot_of.get(i, 0) for i in range(top + 1)]
+    num = calendars.num.ravel().tolist()
+    start_num = calendars.start_num.ravel().tolist()
+    limit = calendars.limit.ravel().tolist()
+
+    def at(array, day_index):
+        """array[slot][day_index] (NULL outside the axis)."""
+        return (
+            f"CASE WHEN {day_index} BETWEEN 0 AND {size - 1} "
+            f"THEN (%({array})s::int[])[y.slot * {size} + {day_index} + 1] END"
+        )
+
+    done = sql.done
+    sql_text = f"""
+        SELECT v.kind, y.site, y.channel, v.day, COUNT(*), SUM(v.x), SUM(v.z)
         FROM (
-            SELECT y.site, y.channel, y.seasonal, y.ack_day, y.ack_ok, y.ans_day, y.in_time,
-                   y.close_day, y.back,
-                   CASE WHEN y.received_at >= %(origin)s THEN y.recv_local END AS recv_day,
-                   CASE WHEN NOT y.seasonal AND y.done_at >= %(origin)s AND y.done_at < %(end)s
-                        THEN y.done_local END AS done_day,
-                   CASE WHEN NOT y.seasonal AND y.received_at < %(origin)s
-                             AND (y.done_at IS NULL OR y.done_at >= %(origin)s)
-                        THEN 1 END AS base,
-                   CASE WHEN y.ans_day IS NOT NULL
-                        THEN GREATEST(a.num - COALESCE(r.start_num, 0), 0) END AS delay,
-                   CASE WHEN NOT y.seasonal AND y.received_at >= %(origin)s THEN
-                        CASE WHEN y.done_local IS NOT NULL AND y.done_local < r.young_until
-                             THEN y.done_local ELSE r.young_until END
-                   END AS young_end
+            SELECT z.*, COALESCE((%(slot_of)s::int[])[z.site + 1], 0) AS slot,
+                   z.r - {axis0} AS ri, z.a - {axis0} AS ai
             FROM (
-                SELECT COALESCE(c.site_id, 0) AS site, c.channel, c.received_at,
-                       COALESCE(rs.seasonal_mass, false) AS seasonal,
-                       (c.received_at AT TIME ZONE %(tz)s)::date AS recv_local,
-                       CASE WHEN c.ack_due_at >= %(start)s AND c.ack_due_at < %(end)s
-                            THEN (c.ack_due_at AT TIME ZONE %(tz)s)::date END AS ack_day,
-                       CASE WHEN LEAST(c.acknowledged_at, c.first_answer_at) <= c.ack_due_at
+                SELECT COALESCE(c.site_id, 0) AS site, c.channel,
+                       {sql.plain} AS plain,
+                       c.received_at >= {s} AS in_range,
+                       c.received_at >= {w} AS recent,
+                       {sql.alive(start_at)} AS alive,
+                       {sql.day("c.received_at")} AS r,
+                       CASE WHEN c.first_answer_at >= {s} AND c.first_answer_at < {e}
+                            THEN {sql.day("c.first_answer_at")} END AS a,
+                       CASE WHEN c.ack_due_at >= {s} AND c.ack_due_at < {e}
+                            THEN {sql.day("c.ack_due_at")} END AS ack_day,
+                       CASE WHEN c.acknowledged_at <= c.ack_due_at
+                                 OR c.first_answer_at <= c.ack_due_at
                             THEN 1 ELSE 0 END AS ack_ok,
-                       CASE WHEN c.first_answer_at >= %(start)s AND c.first_answer_at < %(end)s
-                            THEN (c.first_answer_at AT TIME ZONE %(tz)s)::date END AS ans_day,
-                       CASE WHEN c.answer_due_at IS NULL OR c.first_answer_at <= c.answer_due_at
+                       CASE WHEN c.answer_due_at IS NULL
+                                 OR c.first_answer_at <= c.answer_due_at
                             THEN 1 ELSE 0 END AS in_time,
-                       CASE WHEN c.closed_at >= %(start)s AND c.closed_at < %(end)s
-                            THEN (c.closed_at AT TIME ZONE %(tz)s)::date END AS close_day,
+                       CASE WHEN c.closed_at >= {s} AND c.closed_at < {e}
+                            THEN {sql.day("c.closed_at")} END AS close_day,
                        CASE WHEN c.returns > 0 THEN 1 ELSE 0 END AS back,
-                       LEAST(c.first_answer_at, c.closed_at) AS done_at,
-                       (LEAST(c.first_answer_at, c.closed_at) AT TIME ZONE %(tz)s)::date
-                           AS done_local
-                FROM {contacts} c LEFT JOIN {reasons} rs ON rs.id = c.reason_id
-                WHERE c.organisation_id = %(organisation)s AND c.received_at < %(end)s
-                  AND (c.received_at >= %(origin)s
-                       OR LEAST(c.first_answer_at, c.closed_at) IS NULL
-                       OR LEAST(c.first_answer_at, c.closed_at) >= %(origin)s
-                       OR c.ack_due_at >= %(start)s OR c.first_answer_at >= %(start)s
-                       OR c.closed_at >= %(start)s)
-                OFFSET 0  -- keep the local days computed once per contact
-            ) y
-            LEFT JOIN {table} a ON a.site = y.site AND a.day = y.ans_day
-            LEFT JOIN {table} r ON r.site = y.site AND r.day = y.recv_local
-        ) x
-        GROUP BY GROUPING SETS (
-            (site, channel, ack_day), (site, channel, ans_day), (site, channel, close_day),
-            (site, channel, recv_day, seasonal), (site, channel, done_day),
-            (site, channel, base), (site, channel, young_end)
-        )
+                       CASE WHEN {done} >= {s} AND {done} < {e}
+                            THEN {sql.day(done)} END AS done_day,
+                       {sql.day(done)} AS done_local
+                FROM {t} c
+                WHERE c.organisation_id = {org} AND c.received_at < {e}
+                  AND (c.received_at >= {w}
+                       OR (c.first_answer_at IS NULL AND c.closed_at IS NULL)
+                       OR c.first_answer_at >= {s} OR c.closed_at >= {s}
+                       OR c.ack_due_at >= {s})
+            ) z
+        ) y
+        CROSS JOIN LATERAL (VALUES
+            (1, y.ack_day, y.ack_ok, 0),
+            (2, y.a, y.in_time,
+                CASE WHEN y.a IS NOT NULL THEN GREATEST(
+                    {at("num", "y.ai")} - COALESCE({at("start_num", "y.ri")}, 0), 0) END),
+            (3, y.close_day, y.back, 0),
+            (4, CASE WHEN y.recent THEN y.r END,
+                CASE WHEN y.in_range THEN 1 ELSE 0 END,
+                CASE WHEN y.plain AND y.alive THEN 1 ELSE 0 END),
+            (5, CASE WHEN y.plain THEN y.done_day END, 1, 0),
+            (6, CASE WHEN y.plain AND NOT y.in_range AND y.alive
+                     THEN {_date(first - timedelta(days=1))} END, 1, 0),
+            (7, CASE WHEN y.plain AND y.recent AND y.alive THEN
+                     LEAST(y.done_local, {axis0} + {at("limit", "y.ri")}) END, 1, 0)
+        ) AS v(kind, day, x, z)
+        WHERE v.day IS NOT NULL
+        GROUP BY v.kind, y.site, y.channel, v.day
     """
-    params = {
-        "tz": tz.key,
-        "start": start_at,
-        "end": end_at,
-        "origin": origin_at,
-        "organisation": organisation.pk,
-    }
-
-    def index(day):
-        return (day - origin).days
-
-    for row in _raw(sql, params):
-        sets, (site, channel, ack_day, ans_day, close_day, recv_day, seasonal) = (
-            row[:7],
-            row[7:14],
-        )
-        done_day, in_base, young_end, count, ack_ok, in_time, delay, back = row[14:]
-        site = site or None
-        key = (site, channel)
-        if sets[0] == 0 and ack_day is not None:
-            target = rows[(site, channel, ack_day)]
-            target["ack_due"] += count
-            target["ack_in_time"] += int(ack_ok or 0)
-        elif sets[1] == 0 and ans_day is not None:
-            target = rows[(site, channel, ans_day)]
-            target["answered"] += count
-            target["answered_in_time"] += int(in_time or 0)
-            target["answer_days_total"] += int(delay or 0)
-        elif sets[2] == 0 and close_day is not None:
-            target = rows[(site, channel, close_day)]
-            target["processed"] += count
-            target["returned"] += int(back or 0)
-        elif sets[3] == 0 and recv_day is not None:
-            received_all[key][index(recv_day)] += count
-            if not seasonal:
-                added[key][index(recv_day)] += count
-        elif sets[4] == 0 and done_day is not None:
-            removed[key][index(done_day)] += count
-        elif sets[5] == 0 and in_base is not None:
-            base[key] += count
-        elif sets[6] == 0 and young_end is not None and young_end <= last:
-            ends[key][index(young_end)] += count
-    _assemble_stock(rows, first, origin, size, received_all, added, removed, ends, base)
-    return rows
+    params = {"slot_of": slot_of, "num": num, "start_num": start_num, "limit": limit}
+    for kind, key_site, channel, day, n, x, z in _raw(sql_text, params):
+        key = (key_site, channel)
+        if kind == 1:
+            counts.add(key_site, channel, day, ack_due=n, ack_in_time=x)
+        elif kind == 2:
+            counts.add(key_site, channel, day, answered=n, answered_in_time=x, answer_days_total=z)
+        elif kind == 3:
+            counts.add(key_site, channel, day, processed=n, returned=x)
+        elif kind == 4:
+            if day >= first:
+                counts.add(key_site, channel, day, received=n)
+                counts.added[key][counts.index(day)] += int(z)
+            counts.young_added[key][counts.index(day)] += int(z)
+        elif kind == 5:
+            counts.removed[key][counts.index(day)] += n
+        elif kind == 6:
+            counts.base[key] += n
+        elif kind == 7 and day <= last:
+            counts.young_ends[key][counts.index(day)] += n
+    return counts.assemble()
 
 
 def _call_rows(organisation, first: date, last: date, tz):
@@ -535,7 +602,8 @@ def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
 def _rebuild_in_transaction(organisation, first: date, last: date, *, only):
     tz = workdays.calendar_of(organisation).tz
     calendars = _Calendars(organisation, first, last)
-    if connection.vendor == "postgresql" and SINGLE_SCAN:
+    single_pass = SINGLE_SCAN and (last - first).days + 1 >= SINGLE_PASS_DAYS
+    if _postgresql() and single_pass:
         contact_rows = _contact_rows_postgresql(organisation, first, last, tz, calendars)
     else:
         contact_rows = _contact_rows(organisation, first, last, tz, calendars)
@@ -598,3 +666,65 @@ def _insert_rows(table, columns, rows) -> None:
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
+
+
+# ----- what a write changes -------------------------------------------------------------
+
+
+def footprint(contact, tz=None) -> dict:
+    """What one contact counts in the roll-ups: {(site, channel, day, field): value} for
+    its events, and its stretch in the stock (site, channel, first day, day it leaves).
+
+    Compare the footprints before and after a write with :func:`changed_days` to know the
+    days to refresh.
+    """
+    tz = tz or workdays.calendar_of(contact.organisation).tz
+
+    def local(value):
+        return value.astimezone(tz).date() if value else None
+
+    key = (contact.site_id, contact.channel)
+    events = {}
+    received = local(contact.received_at)
+    if received:
+        events[(*key, received, "received")] = 1
+    acknowledged = [v for v in (contact.acknowledged_at, contact.first_answer_at) if v]
+    if contact.ack_due_at:
+        ok = bool(acknowledged) and min(acknowledged) <= contact.ack_due_at
+        events[(*key, local(contact.ack_due_at), "ack")] = (1, ok)
+    if contact.first_answer_at:
+        due = contact.answer_due_at
+        ok = due is None or contact.first_answer_at <= due
+        events[(*key, local(contact.first_answer_at), "answer")] = (1, ok, received)
+    if contact.closed_at:
+        events[(*key, local(contact.closed_at), "closed")] = (1, contact.returns > 0)
+    done = [v for v in (contact.first_answer_at, contact.closed_at) if v]
+    seasonal = bool(contact.reason_id) and contact.reason.seasonal_mass
+    stock = None if seasonal or not received else (*key, received, local(min(done, default=None)))
+    return {"events": events, "stock": stock}
+
+
+def changed_days(before: dict | None, after: dict) -> tuple[set, date | None]:
+    """(days whose counts changed, first day whose stock changed or None) between two
+    footprints (*before* None for a new contact)."""
+    old_events = before["events"] if before else {}
+    new_events = after["events"]
+    days = {
+        key[2]
+        for key in set(old_events) | set(new_events)
+        if old_events.get(key) != new_events.get(key)
+    }
+    old_stock = before["stock"] if before else None
+    new_stock = after["stock"]
+    since = None
+    if old_stock != new_stock:
+        starts = []
+        for stock in (old_stock, new_stock):
+            if stock is not None:
+                starts.append(stock[2])
+        if old_stock and new_stock and old_stock[:3] == new_stock[:3]:
+            # Same stretch start: only the end moved (None: still in the stock).
+            ends = [d for d in (old_stock[3], new_stock[3]) if d is not None]
+            starts = [min(ends)] if ends else starts
+        since = min(starts) if starts else None
+    return days, since

@@ -127,10 +127,14 @@ def touched_days(contact) -> set[date]:
     return {_local_day(v) for v in values if v}
 
 
-def _refresh_on_commit(organisation, days) -> None:
-    days = sorted(d for d in days if d)
-    if days:
-        transaction.on_commit(lambda: rollups.refresh(organisation, days))
+def _refresh_on_commit(organisation, before, contact) -> None:
+    """After commit, refresh the roll-up days this write changed (*before*: the contact's
+    rollups.footprint before the write, None for a new one); the stock from the earliest
+    moved receipt/answer/closure day to today."""
+    days, since = rollups.changed_days(before, rollups.footprint(contact))
+    if days or since:
+        days = sorted(days)
+        transaction.on_commit(lambda: rollups.refresh(organisation, days, since=since))
 
 
 def _resolve_reason(organisation, reason):
@@ -283,7 +287,7 @@ def log_contact(actor, organisation, *, now=None, source="", external_id="", **f
             "identifiant_externe": contact.external_id,
         },
     )
-    _refresh_on_commit(organisation, touched_days(contact))
+    _refresh_on_commit(organisation, None, contact)
     return contact
 
 
@@ -292,7 +296,7 @@ def _update(actor, contact, fields, now) -> bool:
     tracked = ["channel", "reason_id", "site_id", "team_id", "assignee_id", "requester_ref"]
     tracked += ["subject", "status", "outcome", *TIME_FIELDS]
     before = {key: getattr(contact, key) for key in tracked}
-    days_before = touched_days(contact)
+    footprint_before = rollups.footprint(contact)
     _apply(contact, contact.organisation, fields)
     after = {key: getattr(contact, key) for key in tracked}
     changes = {k: [str(before[k]), str(after[k])] for k in tracked if before[k] != after[k]}
@@ -302,7 +306,7 @@ def _update(actor, contact, fields, now) -> bool:
     reset = any(k in changes for k in ("channel", "reason_id", "site_id", "received_at"))
     _save_with_deadlines(contact, reset_deadlines=reset)
     record_event(actor, "contact.modifié", contact, changes=changes)
-    _refresh_on_commit(contact.organisation, days_before | touched_days(contact))
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return True
 
 
@@ -384,6 +388,7 @@ def acknowledge_contact(actor, contact, *, at=None, now=None) -> Contact:
     """Record that the acknowledgement of receipt was sent."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    footprint_before = rollups.footprint(contact)
     _open_or_refuse(contact, "accuser réception")
     if contact.acknowledged_at:
         raise ValidationError("L'accusé de réception est déjà enregistré.")
@@ -394,7 +399,7 @@ def acknowledge_contact(actor, contact, *, at=None, now=None) -> Contact:
     record_event(
         actor, "contact.accusé", contact, changes={"le": contact.acknowledged_at.isoformat()}
     )
-    _refresh_on_commit(contact.organisation, touched_days(contact))
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return contact
 
 
@@ -403,6 +408,7 @@ def answer_contact(actor, contact, *, at=None, now=None) -> Contact:
     """Record the first answer on the merits (it ends the clocks; a pause ends with it)."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    footprint_before = rollups.footprint(contact)
     _open_or_refuse(contact, "répondre")
     if contact.first_answer_at:
         raise ValidationError("La première réponse est déjà enregistrée.")
@@ -413,7 +419,7 @@ def answer_contact(actor, contact, *, at=None, now=None) -> Contact:
     record_event(
         actor, "contact.répondu", contact, changes={"le": contact.first_answer_at.isoformat()}
     )
-    _refresh_on_commit(contact.organisation, touched_days(contact))
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return contact
 
 
@@ -422,6 +428,7 @@ def pause_clock(actor, contact, *, now=None, note="") -> Contact:
     """Put the contact on hold for the requester's missing documents (one more return)."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    footprint_before = rollups.footprint(contact)
     _open_or_refuse(contact, "le mettre en attente")
     if contact.paused_at:
         raise ValidationError("Ce contact est déjà en attente de pièces.")
@@ -435,7 +442,7 @@ def pause_clock(actor, contact, *, now=None, note="") -> Contact:
         contact,
         changes={"le": now.isoformat(), "allers_retours": contact.returns, "note": note},
     )
-    _refresh_on_commit(contact.organisation, touched_days(contact) | {timezone.localdate(now)})
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return contact
 
 
@@ -444,6 +451,7 @@ def resume_clock(actor, contact, *, now=None) -> Contact:
     """The documents arrived: the clock runs again, deadlines pushed back by the pause."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    footprint_before = rollups.footprint(contact)
     if contact.paused_at is None:
         raise ValidationError("Ce contact n'est pas en attente de pièces.")
     paused_since = contact.paused_at
@@ -460,7 +468,7 @@ def resume_clock(actor, contact, *, now=None) -> Contact:
             "jours_ouvrés_ajoutés": contact.paused_days - days_before,
         },
     )
-    _refresh_on_commit(contact.organisation, touched_days(contact) | {timezone.localdate(now)})
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return contact
 
 
@@ -469,6 +477,7 @@ def close_contact(actor, contact, *, outcome, at=None, now=None) -> Contact:
     """Close the contact with its outcome (an answer is recorded with it if none was)."""
     now = now or timezone.now()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    footprint_before = rollups.footprint(contact)
     if contact.status == Status.CLOSED:
         raise ValidationError("Ce contact est déjà clos.")
     if not outcome or outcome not in Outcome.values:
@@ -490,7 +499,7 @@ def close_contact(actor, contact, *, outcome, at=None, now=None) -> Contact:
         contact,
         changes={"le": contact.closed_at.isoformat(), "issue": outcome},
     )
-    _refresh_on_commit(contact.organisation, touched_days(contact))
+    _refresh_on_commit(contact.organisation, footprint_before, contact)
     return contact
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from voix.core.api_errors import REFUSED, ErrorOut, error_lines, refused
 from voix.core.models import Role
 from voix.core.scoping import has_role, scoped, visible_sites
 
@@ -55,11 +56,6 @@ class TicketOut(Schema):
     external_id: str
 
 
-class Error(Schema):
-    detail: str
-    erreurs: dict[str, list[str]] = {}
-
-
 FIELD_NAMES = {
     "entered_at": "entree",
     "called_at": "appel",
@@ -93,16 +89,12 @@ def _out(ticket: Ticket) -> TicketOut:
 
 
 def _error(error: ValidationError) -> dict:
-    if hasattr(error, "error_dict"):
-        detail = {FIELD_NAMES.get(k, k): v for k, v in error.message_dict.items()}
-        first = "; ".join(f"{k} : {' '.join(v)}" for k, v in detail.items())
-        return {"detail": f"Ticket refusé — {first}", "erreurs": detail}
-    return {"detail": f"Ticket refusé — {' '.join(error.messages)}", "erreurs": {}}
+    return refused(error_lines(error, FIELD_NAMES), "Ticket refusé")
 
 
 @router.post(
     "/reception/tickets",
-    response={200: TicketOut, 201: TicketOut, 403: Error, 404: Error, 422: Error},
+    response={200: TicketOut, 201: TicketOut, 403: ErrorOut, 404: ErrorOut, REFUSED: ErrorOut},
     url_name="api_reception_ticket_upsert",
 )
 def upsert_ticket(request, payload: TicketIn):
@@ -141,7 +133,7 @@ def upsert_ticket(request, payload: TicketIn):
             now=timezone.now(),
         )
     except ValidationError as error:
-        return Status(422, _error(error))
+        return Status(REFUSED, _error(error))
     return Status(201 if created else 200, _out(ticket))
 
 

@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from voix.commitments import measures, services
 from voix.commitments.charts import line_chart
@@ -397,3 +399,241 @@ def test_chart_leaves_a_gap_for_a_result_under_the_minimal_sample(world):
     assert str(chart.svg).count("<circle") == 11
     assert str(chart.svg).count("M") >= 2  # the line restarts after the gap
     assert "résultat non significatif (n &lt; 100)" in str(chart.table)
+
+
+# ----- recomputation in bulk -------------------------------------------------------------
+
+YEAR_2026 = [date(2026, month, 1) for month in range(1, 7)]
+
+
+@pytest.fixture
+def table_source(world):
+    """A computed indicator (target 80 %, minimal sample 100) whose source reads a table
+    {(period start, site, channel): (within, total) or a single value}, editable by a test."""
+    indicator = Indicator.objects.create(
+        code="appels-decroches",
+        label="Appels décrochés",
+        definition="Part des appels décrochés.",
+        unit="percent",
+        direction="higher",
+        computation="share_within",
+        source="test-table",
+        green_threshold=80,
+        amber_threshold=70,
+        min_sample=100,
+    )
+    services.set_target(None, indicator, world.caf, 80, valid_from=date(2025, 1, 1))
+    table = {}
+
+    def source(organisation, site, period_kind, start, end):
+        return [
+            (scope_site, channel, *counts, None)
+            for (when, scope_site, channel), counts in table.items()
+            if when == start and (site is None or scope_site == site)
+        ]
+
+    measures.register_source("test-table", source)
+    yield indicator, table
+    measures.unregister_source("test-table")
+
+
+def _fill(world, table, months, *, within=170, total=200):
+    for start in months:
+        table[(start, None, "")] = (within, total)
+        table[(start, world.site, "")] = (within - 10, total)
+        table[(start, None, "telephone")] = (within // 2, total // 2)
+
+
+def _stored(indicator):
+    return {
+        (m.site_id, m.channel, m.period_start): (
+            m.value,
+            m.sample,
+            m.numerator,
+            m.denominator,
+            m.provenance,
+            m.source_ref,
+        )
+        for m in Measurement.objects.filter(indicator=indicator)
+    }
+
+
+def test_recompute_of_several_periods_creates_updates_and_keeps_the_right_rows(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026[:4])
+    first = measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert (first.created, first.updated, first.unchanged, first.skipped) == (12, 0, 0, 0)
+    # March changes on the siège, two new months arrive, one scope measures nothing.
+    table[(YEAR_2026[2], world.site, "")] = (150, 200)
+    _fill(world, table, YEAR_2026[4:])
+    table[(YEAR_2026[5], None, "telephone")] = (0, 0)
+    second = measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert (second.created, second.updated, second.unchanged, second.skipped) == (5, 1, 11, 1)
+    stored = _stored(indicator)
+    assert len(stored) == 17
+    assert stored[(world.site.pk, "", YEAR_2026[2])][:4] == (
+        Decimal("75.0"),
+        200,
+        Decimal("150"),
+        Decimal("200"),
+    )
+    assert stored[(None, "telephone", YEAR_2026[4])][:2] == (Decimal("85.0"), 100)
+    assert (None, "telephone", YEAR_2026[5]) not in stored
+
+
+def test_recompute_again_writes_nothing(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026)
+    measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    stamps = dict(Measurement.objects.filter(indicator=indicator).values_list("pk", "recorded_at"))
+    with CaptureQueriesContext(connection) as queries:
+        again = measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 18)
+    writes = [
+        q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+    assert writes == []
+    assert stamps == dict(
+        Measurement.objects.filter(indicator=indicator).values_list("pk", "recorded_at")
+    )
+
+
+def test_recompute_alerts_once_for_the_newest_period_below_target(world, table_source):
+    indicator, table = table_source
+    qualite = world.people["qualite"]
+    _fill(world, table, YEAR_2026[:5])  # 85 % for the organisation, 80 % on the siège
+    table[(YEAR_2026[1], None, "")] = (100, 200)  # February at 50 %: an older period
+    table[(YEAR_2026[5], None, "")] = (140, 200)  # June at 70 %: the newest one
+    measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    notices = Notice.objects.filter(user=qualite)
+    assert [notice.text for notice in notices] == [
+        "« Appels décrochés » est passé sous sa cible : 70,0 % pour juin 2026, cible 80,0 %."
+    ]
+    crossing = TargetCrossing.objects.get(indicator=indicator, site=None, channel="")
+    assert (crossing.below, crossing.last_period_start) == (True, YEAR_2026[5])
+    # Still below at the next run, and a rewritten older period: no second alert.
+    table[(YEAR_2026[0], None, "")] = (60, 200)
+    measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert notices.count() == 1
+
+
+def test_recompute_does_not_alert_for_an_older_period_below_target(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026)
+    table[(YEAR_2026[2], None, "")] = (100, 200)  # March at 50 %, June back at 85 %
+    measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert Notice.objects.count() == 0
+    crossing = TargetCrossing.objects.get(indicator=indicator, site=None, channel="")
+    assert (crossing.below, crossing.last_value) == (False, Decimal("85.0"))
+
+
+def test_recompute_ignores_an_insignificant_newest_period_for_the_alert(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026[:5])
+    table[(YEAR_2026[4], None, "")] = (100, 200)  # May at 50 % on 200 answers
+    table[(YEAR_2026[5], None, "")] = (99, 99)  # June: 99 answers < 100, not significant
+    measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    crossing = TargetCrossing.objects.get(indicator=indicator, site=None, channel="")
+    assert (crossing.below, crossing.last_period_start) == (True, YEAR_2026[4])
+    assert Notice.objects.count() == 1
+
+
+def test_recompute_refuses_a_site_of_another_organisation_and_writes_nothing(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026[:2])
+    table[(YEAR_2026[1], world.other_site, "")] = (10, 20)
+    with pytest.raises(ValidationError):
+        measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert not Measurement.objects.filter(indicator=indicator).exists()
+
+
+def _recompute_row_by_row(indicator, organisation, period_kind, starts):
+    """The former path, one save_measurement per source row, as the reference."""
+    from voix.commitments import periods
+
+    report = measures.RecomputeReport()
+    for start in starts:
+        start = periods.period_start(period_kind, start)
+        end = periods.period_end(period_kind, start)
+        result = measures.SOURCES[indicator.source](organisation, None, period_kind, start, end)
+        for site, channel, numerator, denominator, sample, value in measures._rows(result, None):
+            if (
+                value is None
+                and measures.compute_value(indicator.computation, numerator, denominator) is None
+            ):
+                report.count("skipped")
+                continue
+            _m, outcome = measures.save_measurement(
+                indicator,
+                organisation,
+                period_kind=period_kind,
+                period_start=start,
+                value=value,
+                sample=sample,
+                numerator=numerator,
+                denominator=denominator,
+                site=site,
+                channel=channel or "",
+                source_ref=f"source:{indicator.source}",
+            )
+            report.count(outcome)
+    return report
+
+
+def _state(indicator):
+    crossings = {
+        (c.site_id, c.channel): (c.below, c.last_value, c.last_period_start)
+        for c in TargetCrossing.objects.filter(indicator=indicator)
+    }
+    notices = sorted(Notice.objects.values_list("user_id", "text", "link"))
+    return _stored(indicator), crossings, notices
+
+
+def _reset(indicator):
+    Measurement.objects.filter(indicator=indicator).delete()
+    TargetCrossing.objects.filter(indicator=indicator).delete()
+    Notice.objects.all().delete()
+
+
+def test_recompute_in_bulk_gives_the_results_of_the_row_by_row_path(world, table_source):
+    indicator, table = table_source
+    services.set_target(
+        None, indicator, world.caf, 75, valid_from=date(2026, 1, 1), site=world.site
+    )
+    services.set_target(None, indicator, world.caf, 90, valid_from=date(2026, 4, 1))
+    _fill(world, table, YEAR_2026, within=173, total=201)  # 86.1 %, 81.1 %, 86.0 %
+    table[(YEAR_2026[3], world.site, "")] = (1, 3)  # 33.3 %, under the minimal sample
+    table[(YEAR_2026[4], None, "courriel")] = (0, 0)  # nothing measured: skipped
+    table[(YEAR_2026[5], world.site, "courriel")] = (149, 200)  # 74.5 %: below 75 on site
+    newest_first = list(reversed(YEAR_2026))
+    runs = []
+    for recompute in (_recompute_row_by_row, measures.recompute):
+        _reset(indicator)
+        # An older state to start from: the organisation measured once, in 2025.
+        measures.save_measurement(
+            indicator,
+            world.caf,
+            period_kind="month",
+            period_start=date(2025, 12, 1),
+            value=95,
+            sample=500,
+        )
+        first = recompute(indicator, world.caf, "month", newest_first)
+        table[(YEAR_2026[2], None, "")] = (120, 200)  # a correction, then a second run
+        second = recompute(indicator, world.caf, "month", newest_first)
+        table[(YEAR_2026[2], None, "")] = (173, 201)
+        runs.append((first, second, _state(indicator)))
+    assert runs[0] == runs[1]
+    first, second, (stored, crossings, notices) = runs[1]
+    assert (first.created, first.skipped, second.updated, second.unchanged) == (19, 1, 1, 18)
+    assert crossings[(None, "")] == (True, Decimal("86.1"), YEAR_2026[5])  # target 90 from April
+    assert crossings[(world.site.pk, "courriel")][0] is True  # the site's own target, 75
+    assert len(notices) == 3
+
+
+@pytest.fixture(autouse=True)
+def _old_path(monkeypatch):
+    def old(indicator, organisation, kind, starts, *, site=None):
+        return _recompute_row_by_row(indicator, organisation, kind, starts)
+
+    monkeypatch.setattr(measures, "recompute", old)

@@ -97,7 +97,7 @@ def test_an_answer_before_receipt_is_refused_with_its_field_in_french(api):
     status, body = api(
         "post", "/contacts", body=contact_body(repondu_le="2026-03-01T10:00:00+01:00")
     )
-    assert status == 400
+    assert status == 422
     assert body["erreurs"][0]["champ"] == "repondu_le"
     assert "précède la date de réception" in body["erreurs"][0]["message"]
     assert not Contact.objects.filter(source="crm").exists()
@@ -105,13 +105,13 @@ def test_an_answer_before_receipt_is_refused_with_its_field_in_french(api):
 
 def test_a_date_in_the_future_is_refused(api):
     status, body = api("post", "/contacts", body=contact_body(recu_le="2026-04-01T10:00:00+01:00"))
-    assert status == 400 and body["erreurs"][0]["champ"] == "recu_le"
+    assert status == 422 and body["erreurs"][0]["champ"] == "recu_le"
     assert "futur" in body["erreurs"][0]["message"]
 
 
 def test_an_unknown_channel_or_reason_is_named(api):
     status, body = api("post", "/contacts", body=contact_body(canal="pigeon", motif="zzz"))
-    assert status == 400
+    assert status == 422
     fields = {line["champ"] for line in body["erreurs"]}
     assert fields & {"canal", "motif"}
     assert "pigeon" in body["detail"] or "zzz" in body["detail"]
@@ -119,7 +119,7 @@ def test_an_unknown_channel_or_reason_is_named(api):
 
 def test_an_unreadable_date_is_refused(api):
     status, body = api("post", "/contacts", body=contact_body(recu_le="hier"))
-    assert status == 400 and "n'est pas une date lisible" in body["detail"]
+    assert status == 422 and "n'est pas une date lisible" in body["detail"]
 
 
 def test_another_organisation_is_404(api, world):
@@ -178,7 +178,7 @@ def test_a_changed_call_is_updated(api):
 def test_one_bad_call_refuses_the_whole_batch_with_its_index(api):
     body = calls_body(one_call("A-1"), one_call("A-2", issue="répondeur"), one_call("A-1"))
     status, answer = api("post", "/appels", body=body)
-    assert status == 400
+    assert status == 422
     fields = {line["champ"] for line in answer["erreurs"]}
     assert fields == {"appels[1].issue", "appels[2].identifiant_externe"}
     assert not Call.objects.exists()
@@ -188,12 +188,12 @@ def test_a_call_in_the_future_is_refused(api):
     status, answer = api(
         "post", "/appels", body=calls_body(one_call(debut="2026-03-11T10:00:00+01:00"))
     )
-    assert status == 400 and answer["erreurs"][0]["champ"] == "appels[0].debut"
+    assert status == 422 and answer["erreurs"][0]["champ"] == "appels[0].debut"
 
 
 def test_a_call_of_another_organisation_site_is_refused(api, world):
     status, answer = api("post", "/appels", body=calls_body(one_call(site=world.other_site.pk)))
-    assert status == 400 and answer["erreurs"][0]["champ"] == "appels[0].site"
+    assert status == 422 and answer["erreurs"][0]["champ"] == "appels[0].site"
 
 
 def test_calls_for_another_organisation_are_404(api):
@@ -202,3 +202,11 @@ def test_calls_for_another_organisation_are_404(api):
     assert status == 404
     status, _answer = api("post", "/appels", persona="qualite", body=calls_body(one_call()))
     assert status == 404
+
+
+def test_a_value_of_the_wrong_type_is_refused_in_french_with_its_field(api):
+    status, body = api("post", "/contacts", body=contact_body(site="le siège"))
+    assert status == 422
+    assert body["erreurs"] == [{"champ": "site", "message": "un nombre entier est attendu"}]
+    assert body["detail"].startswith("Requête mal formée, rien n'a été enregistré.")
+    assert not Contact.objects.filter(source="crm", external_id="C-1").exists()

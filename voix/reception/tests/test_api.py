@@ -65,7 +65,7 @@ def test_a_ticket_left_without_contact_is_recorded_but_is_not_a_visit(world, pos
 def test_times_out_of_order_are_refused_in_french_with_the_field(world, post):
     response = post("agent", appel=(ENTRY - timedelta(minutes=5)).isoformat())
     assert response.status_code == 422
-    assert "appel" in response.json()["erreurs"]
+    assert [line["champ"] for line in response.json()["erreurs"]] == ["appel"]
     assert "ne peut pas précéder" in response.json()["detail"]
     assert not Ticket.objects.filter(external_id="T-1").exists()
 
