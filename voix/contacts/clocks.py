@@ -222,7 +222,10 @@ def _offsets_at(hours: np.ndarray, tz) -> np.ndarray:
     return np.array(
         [
             int(
-                datetime.fromtimestamp(int(h) * 3600, UTC).astimezone(tz).utcoffset().total_seconds()
+                datetime.fromtimestamp(int(h) * 3600, UTC)
+                .astimezone(tz)
+                .utcoffset()
+                .total_seconds()
             )
             for h in hours
         ],

@@ -15,7 +15,7 @@ Two ways of counting, same result (tested):
   of the days it changes, not the organisation's history;
 - a long range on PostgreSQL (rebuild of a year): one pass over the contacts, each
   contact emitting one row per event day (``LATERAL (VALUES …)``) into a single GROUP BY;
-  working-day numbers are looked up in arrays, local days computed in the database.
+  working-day numbers joined from the calendar table, local days computed in the database.
 
 Days are local days in the organisation's time zone. Per site × channel × day:
 
@@ -234,7 +234,7 @@ class _Calendars:
     a receipt counts from (the next working day when the day is not one);
     ``young_until`` = the first day a contact received that day is more than 15 working
     days old. The delay of an answer given on day *a* for a receipt on day *r* is
-    ``num(a) - start_num(r)``. Kept as arrays (single pass) or as a temporary table the
+    ``num(a) - start_num(r)``. Kept as a temporary table the queries
     per-event queries join.
     """
 
@@ -418,33 +418,31 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
     ):
         counts.removed[(key_site, channel)][counts.index(_day(day))] += n
 
-    # The stock when the range starts: received before, not gone before.
-    for key_site, channel, n in _raw(
-        f"SELECT {site}, c.channel, COUNT(*) FROM {t} c WHERE c.organisation_id = {org} "
-        f"AND {sql.plain} AND c.received_at < {s} AND {sql.alive(start_at)} GROUP BY 1, 2"
-    ):
-        counts.base[(key_site, channel)] += n
-
-    # The young part: receipts since the axis origin still there when the range starts,
+    # The contacts still there when the range starts (open, or answered/closed since: the
+    # partial index and the two date indexes), read once: the stock at the start
+    # (received before), the receipts since the axis origin that count in the young part,
     # and the day each stops being young (departure or 16 working days, the earlier).
-    young = (
-        f"SELECT {site} AS site, c.channel, {sql.day('c.received_at')} AS r, "
-        f"{sql.day(sql.done)} AS d FROM {t} c WHERE c.organisation_id = {org} "
-        f"AND {sql.plain} AND c.received_at >= {w} AND c.received_at < {e} "
-        f"AND {sql.alive(start_at)}"
-    )
-    for key_site, channel, day, n in _raw(
-        f"SELECT x.site, x.channel, x.r, COUNT(*) FROM ({young}) x GROUP BY 1, 2, 3"
+    for kind, key_site, channel, day, n in _raw(
+        f"WITH x AS (SELECT {site} AS site, c.channel, c.received_at, "
+        f"{sql.day('c.received_at')} AS r, {sql.day(sql.done)} AS d FROM {t} c "
+        f"WHERE c.organisation_id = {org} AND {sql.plain} AND c.received_at < {e} "
+        f"AND {sql.alive(start_at)}) "
+        "SELECT 0, x.site, x.channel, CAST(NULL AS date), COUNT(*) FROM x "
+        f"WHERE x.received_at < {s} GROUP BY x.site, x.channel "
+        "UNION ALL SELECT 1, x.site, x.channel, x.r, COUNT(*) FROM x "
+        f"WHERE x.received_at >= {w} GROUP BY x.site, x.channel, x.r "
+        "UNION ALL SELECT 2, x.site, x.channel, CASE WHEN x.d IS NOT NULL "
+        "AND x.d < y.young_until THEN x.d ELSE y.young_until END AS e, COUNT(*) FROM x "
+        f"JOIN {cal} y ON y.site = x.site AND y.day = x.r WHERE x.received_at >= {w} "
+        "GROUP BY x.site, x.channel, e"
     ):
-        counts.young_added[(key_site, channel)][counts.index(_day(day))] += n
-    for key_site, channel, day, n in _raw(
-        "SELECT x.site, x.channel, CASE WHEN x.d IS NOT NULL AND x.d < y.young_until "
-        f"THEN x.d ELSE y.young_until END AS e, COUNT(*) FROM ({young}) x "
-        f"JOIN {cal} y ON y.site = x.site AND y.day = x.r GROUP BY 1, 2, 3"
-    ):
-        day = _day(day)
-        if day <= last:
-            counts.young_ends[(key_site, channel)][counts.index(day)] += n
+        key = (key_site, channel)
+        if kind == 0:
+            counts.base[key] += n
+        elif kind == 1:
+            counts.young_added[key][counts.index(_day(day))] += n
+        elif (day := _day(day)) <= last:
+            counts.young_ends[key][counts.index(day)] += n
     return counts.assemble()
 
 
@@ -464,28 +462,13 @@ def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendar
     s, e = _ts(start_at), _ts(end_at)
     w = _ts(_bounds(counts.origin, last, tz)[0])
     t, org = sql.table, sql.org
-    axis0 = _date(calendars.first)
-    size = calendars.size
-    # Working-day numbers: flattened arrays, slot × axis; site id → slot.
-    top = max(calendars.slot_of)
-    slot_of = [calendars.slot_of.get(i, 0) for i in range(top + 1)]
-    num = calendars.num.ravel().tolist()
-    start_num = calendars.start_num.ravel().tolist()
-    limit = calendars.limit.ravel().tolist()
-
-    def at(array, day_index):
-        """array[slot][day_index] (NULL outside the axis)."""
-        return (
-            f"CASE WHEN {day_index} BETWEEN 0 AND {size - 1} "
-            f"THEN (%({array})s::int[])[y.slot * {size} + {day_index} + 1] END"
-        )
-
+    calendars.create_table()
+    cal = calendars.TABLE
     done = sql.done
     sql_text = f"""
         SELECT v.kind, y.site, y.channel, v.day, COUNT(*), SUM(v.x), SUM(v.z)
         FROM (
-            SELECT z.*, COALESCE((%(slot_of)s::int[])[z.site + 1], 0) AS slot,
-                   z.r - {axis0} AS ri, z.a - {axis0} AS ai
+            SELECT z.*, ca.num AS a_num, cr.start_num AS r_start, cr.young_until
             FROM (
                 SELECT COALESCE(c.site_id, 0) AS site, c.channel,
                        {sql.plain} AS plain,
@@ -516,12 +499,15 @@ def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendar
                        OR c.first_answer_at >= {s} OR c.closed_at >= {s}
                        OR c.ack_due_at >= {s})
             ) z
+            LEFT JOIN {cal} ca ON ca.site = z.site AND ca.day = z.a
+            LEFT JOIN {cal} cr ON cr.site = z.site AND cr.day = z.r
+            OFFSET 0  -- computed once per contact, not once per VALUES row
         ) y
         CROSS JOIN LATERAL (VALUES
             (1, y.ack_day, y.ack_ok, 0),
             (2, y.a, y.in_time,
-                CASE WHEN y.a IS NOT NULL THEN GREATEST(
-                    {at("num", "y.ai")} - COALESCE({at("start_num", "y.ri")}, 0), 0) END),
+                CASE WHEN y.a IS NOT NULL
+                     THEN GREATEST(y.a_num - COALESCE(y.r_start, 0), 0) END),
             (3, y.close_day, y.back, 0),
             (4, CASE WHEN y.recent THEN y.r END,
                 CASE WHEN y.in_range THEN 1 ELSE 0 END,
@@ -530,13 +516,12 @@ def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendar
             (6, CASE WHEN y.plain AND NOT y.in_range AND y.alive
                      THEN {_date(first - timedelta(days=1))} END, 1, 0),
             (7, CASE WHEN y.plain AND y.recent AND y.alive THEN
-                     LEAST(y.done_local, {axis0} + {at("limit", "y.ri")}) END, 1, 0)
+                     LEAST(y.done_local, y.young_until) END, 1, 0)
         ) AS v(kind, day, x, z)
         WHERE v.day IS NOT NULL
         GROUP BY v.kind, y.site, y.channel, v.day
     """
-    params = {"slot_of": slot_of, "num": num, "start_num": start_num, "limit": limit}
-    for kind, key_site, channel, day, n, x, z in _raw(sql_text, params):
+    for kind, key_site, channel, day, n, x, z in _raw(sql_text):
         key = (key_site, channel)
         if kind == 1:
             counts.add(key_site, channel, day, ack_due=n, ack_in_time=x)
@@ -596,6 +581,8 @@ def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
                 # JIT compilation, which costs more than it saves on these queries.
                 cursor.execute("SET LOCAL enable_mergejoin = off")
                 cursor.execute("SET LOCAL jit = off")
+                # Never cache the per-contact VALUES list (its key is the whole contact).
+                cursor.execute("SET LOCAL enable_memoize = off")
         return _rebuild_in_transaction(organisation, first, last, only=only)
 
 
@@ -728,3 +715,17 @@ def changed_days(before: dict | None, after: dict) -> tuple[set, date | None]:
             starts = [min(ends)] if ends else starts
         since = min(starts) if starts else None
     return days, since
+
+
+def days_to_refresh(days, since, *, receipt=None, today=None) -> list[date]:
+    """The days to pass to :func:`refresh` for a write: *days*, plus every day from
+    *since* to *today* (the stock moved). The contact's *receipt* day is added when it
+    falls within CLUSTER_GAP days before *since* (same cluster: it costs next to nothing,
+    and its row is then rebuilt from the current contacts too)."""
+    wanted = set(days)
+    if since is not None:
+        today = today or timezone.localdate()
+        wanted.update(since + timedelta(days=i) for i in range((today - since).days + 1))
+        if receipt is not None and 0 <= (since - receipt).days <= CLUSTER_GAP:
+            wanted.add(receipt)
+    return sorted(wanted)

@@ -131,10 +131,15 @@ def _refresh_on_commit(organisation, before, contact) -> None:
     """After commit, refresh the roll-up days this write changed (*before*: the contact's
     rollups.footprint before the write, None for a new one); the stock from the earliest
     moved receipt/answer/closure day to today."""
-    days, since = rollups.changed_days(before, rollups.footprint(contact))
+    after = rollups.footprint(contact)
+    days, since = rollups.changed_days(before, after)
     if days or since:
-        days = sorted(days)
-        transaction.on_commit(lambda: rollups.refresh(organisation, days, since=since))
+        receipt = after["stock"][2] if after["stock"] else None
+        transaction.on_commit(
+            lambda: rollups.refresh(
+                organisation, rollups.days_to_refresh(days, since, receipt=receipt)
+            )
+        )
 
 
 def _resolve_reason(organisation, reason):

@@ -463,6 +463,7 @@ def test_recompute_of_several_periods_creates_updates_and_keeps_the_right_rows(w
     _fill(world, table, YEAR_2026[:4])
     first = measures.recompute(indicator, world.caf, "month", YEAR_2026)
     assert (first.created, first.updated, first.unchanged, first.skipped) == (12, 0, 0, 0)
+    march = Measurement.objects.get(indicator=indicator, site=world.site, period_start=YEAR_2026[2])
     # March changes on the siège, two new months arrive, one scope measures nothing.
     table[(YEAR_2026[2], world.site, "")] = (150, 200)
     _fill(world, table, YEAR_2026[4:])
@@ -477,6 +478,8 @@ def test_recompute_of_several_periods_creates_updates_and_keeps_the_right_rows(w
         Decimal("150"),
         Decimal("200"),
     )
+    rewritten = Measurement.objects.get(pk=march.pk)  # the same row, changed in place
+    assert (rewritten.value, rewritten.recorded_at > march.recorded_at) == (Decimal("75.0"), True)
     assert stored[(None, "telephone", YEAR_2026[4])][:2] == (Decimal("85.0"), 100)
     assert (None, "telephone", YEAR_2026[5]) not in stored
 
@@ -631,9 +634,20 @@ def test_recompute_in_bulk_gives_the_results_of_the_row_by_row_path(world, table
     assert len(notices) == 3
 
 
-@pytest.fixture(autouse=True)
-def _old_path(monkeypatch):
-    def old(indicator, organisation, kind, starts, *, site=None):
-        return _recompute_row_by_row(indicator, organisation, kind, starts)
+def test_a_source_computing_several_periods_at_once_is_asked_once(world, table_source):
+    indicator, table = table_source
+    _fill(world, table, YEAR_2026[:3])
+    one_by_one = measures.SOURCES["test-table"]
+    calls = []
 
-    monkeypatch.setattr(measures, "recompute", old)
+    def many(organisation, site, period_kind, bounds):
+        calls.append([start for start, _end in bounds])
+        return {
+            start: one_by_one(organisation, site, period_kind, start, end) for start, end in bounds
+        }
+
+    measures.register_source("test-table", one_by_one, many=many)
+    report = measures.recompute(indicator, world.caf, "month", YEAR_2026)
+    assert calls == [YEAR_2026]
+    assert (report.created, report.unchanged) == (9, 0)
+    assert len(_stored(indicator)) == 9

@@ -5,28 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_clock_indexes'),
-        ('core', '0002_auditevent_append_only'),
+        ("contacts", "0003_clock_indexes"),
+        ("core", "0002_auditevent_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organisation', 'first_answer_at'], name='contact_answered'),
+            model_name="contact",
+            index=models.Index(fields=["organisation", "first_answer_at"], name="contact_answered"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organisation', 'closed_at'], name='contact_closed'),
+            model_name="contact",
+            index=models.Index(fields=["organisation", "closed_at"], name="contact_closed"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organisation', 'ack_due_at'], name='contact_ack_due'),
+            model_name="contact",
+            index=models.Index(fields=["organisation", "ack_due_at"], name="contact_ack_due"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('closed_at__isnull', True), ('first_answer_at__isnull', True)), fields=['organisation', 'received_at'], name='contact_undone'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", True), ("first_answer_at__isnull", True)),
+                fields=["organisation", "received_at"],
+                name="contact_undone",
+            ),
         ),
     ]

@@ -276,6 +276,90 @@ def test_imported_deadlines_are_those_the_clocks_compute(world, profile, tmp_pat
     assert Contact.objects.get(external_id="E-1").due_at is not None
 
 
+def test_imported_deadlines_around_daylight_saving_changes_are_those_the_clocks_compute(
+    world, profile, tmp_path
+):
+    from voix.contacts import clocks
+
+    rows = [  # the night clocks go forward (29 March 2026) and back (25 October 2025)
+        ["S-1", "29/03/2026 01:30", "Mél", "", "", ""],
+        ["S-2", "29/03/2026 03:30", "Courrier", "", "", ""],
+        ["S-3", "25/10/2025 23:59", "Mél", "", "siege", ""],
+        ["S-4", "26/10/2025 02:30", "Mél", "", "fs", ""],
+        ["S-5", "26/10/2025 03:30", "Téléphone", "", "", ""],
+    ]
+    with time_machine.travel(datetime(2026, 4, 2, 12, 0, tzinfo=UTC), tick=False):
+        assert imports.import_file(None, profile, write_csv(tmp_path, rows)).ok
+    for contact in Contact.objects.filter(source="crm"):
+        expected = Contact.objects.get(pk=contact.pk)
+        clocks.compute_deadlines(expected)
+        for name in ("ack_due_at", "answer_due_at", "due_at", "warn_at"):
+            assert getattr(contact, name) == getattr(expected, name), (contact.external_id, name)
+
+
+def test_bulk_local_times_follow_the_time_zone_hour_by_hour():
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from voix.contacts import clocks
+
+    utc = np.arange(
+        np.datetime64("2025-10-25T20:00", "us"),
+        np.datetime64("2026-03-30T04:00", "us"),
+        np.timedelta64(37, "m"),
+    )
+    for name in ("Europe/Paris", "America/Miquelon", "Indian/Reunion"):
+        tz = ZoneInfo(name)
+        expected = np.array(
+            [
+                datetime.fromisoformat(str(t))
+                .replace(tzinfo=UTC)
+                .astimezone(tz)
+                .replace(tzinfo=None)
+                for t in utc
+            ],
+            dtype="datetime64[us]",
+        )
+        assert (clocks._local_naive(utc, tz) == expected).all(), name
+
+
+def test_a_second_file_with_known_and_new_ids_updates_the_known_and_creates_the_new(
+    world, profile, tmp_path
+):
+    run_import(profile, write_csv(tmp_path, GOOD))
+    rows = [GOOD[0][:], ["N-1", "20/01/2026 10:00", "Mél", "", "", ""]]
+    rows[0][2] = "Courrier"
+    result = run_import(profile, write_csv(tmp_path, rows, name="h.csv"))
+    assert result.ok
+    assert (result.created, result.updated) == (1, 1)
+    assert Contact.objects.filter(source="crm").count() == 4
+    assert Contact.objects.get(external_id=GOOD[0][0]).channel == "courrier"
+
+
+def test_a_file_landing_after_another_import_of_the_same_source_updates_its_rows(
+    world, profile, tmp_path
+):
+    from django.db import connection
+
+    run_import(profile, write_csv(tmp_path, GOOD))
+
+    def as_if_the_source_were_new(execute, sql, params, many, context):
+        # The other import commits between the check « first import? » and the insert.
+        if sql.startswith("SELECT 1 FROM contacts_contact WHERE organisation_id"):
+            sql = sql.replace("WHERE organisation_id", "WHERE false AND organisation_id")
+        return execute(sql, params, many, context)
+
+    changed = [row[:] for row in GOOD] + [["N-2", "21/01/2026 09:00", "Mél", "", "", ""]]
+    changed[1][2] = "Courrier"
+    with connection.execute_wrapper(as_if_the_source_were_new):
+        result = run_import(profile, write_csv(tmp_path, changed, name="r.csv"))
+    assert result.ok
+    assert (result.created, result.updated) == (1, 3)
+    assert Contact.objects.filter(source="crm").count() == 4
+    assert Contact.objects.get(external_id=GOOD[1][0]).channel == "courrier"
+
+
 def test_dates_with_seconds_single_digits_or_iso_are_read(world, profile, tmp_path):
     rows = [
         ["S-1", "5/1/2026 9:05", "Mél", "", "", ""],

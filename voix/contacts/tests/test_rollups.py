@@ -282,21 +282,18 @@ def test_refresh_of_days_far_apart_rebuilds_each_of_them(example):
     assert ContactDay.objects.filter(organisation=example.caf).count() == 3  # + the phone
 
 
-def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
-    """PostgreSQL counts in one scan (GROUPING SETS); the generic way, one query per kind
-    of event. On random contacts over four months, the roll-ups of March are the same."""
+def random_contacts(world, count=400, seed=7):
+    """Random contacts from January to mid-April 2026: late, paused (returns), seasonal,
+    open, answered, closed, with and without a site."""
     import numpy as np
-    from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("one scan on PostgreSQL only")
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     seasonal = Reason.objects.create(
         organisation=world.caf, code="quittance", label="Quittance", seasonal_mass=True
     )
     start = datetime(2026, 1, 1, tzinfo=PARIS)
     channels = [Channel.EMAIL, Channel.LETTER, Channel.PHONE, Channel.RELAY]
-    for number in range(400):
+    for number in range(count):
         received = start + timedelta(hours=int(rng.integers(0, 24 * 100)))
         answer = received + timedelta(hours=int(rng.integers(1, 24 * 40)))
         closed = answer + timedelta(hours=int(rng.integers(0, 24 * 5)))
@@ -310,20 +307,160 @@ def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
         }
         if fields["closed_at"] and not fields["first_answer_at"]:
             fields["first_answer_at"] = fields["closed_at"]
+        for name in ("acknowledged_at", "first_answer_at", "closed_at"):
+            if fields[name] and fields[name] > TODAY_AT:
+                fields[name] = None
         Contact.objects.create(
             organisation=world.caf,
             site=[world.site, world.relay, None][number % 3],
             channel=channels[number % 4],
             reason=seasonal if number % 7 == 0 else None,
             received_at=received,
+            source="test",
+            external_id=f"R{number}",
             **fields,
         )
+
+
+TODAY_AT = datetime(2026, 4, 20, 12, 0, tzinfo=PARIS)
+RANGE = (date(2026, 1, 1), TODAY_AT.date())
+
+
+def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
+    """A long range on PostgreSQL is counted in one pass (LATERAL VALUES); a few days, one
+    indexed query per kind of event (the only way on SQLite). Same roll-ups."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one pass on PostgreSQL only")
+    random_contacts(world)
+    monkeypatch.setattr(rollups, "SINGLE_PASS_DAYS", 1)
+    rollups.rebuild(world.caf, *RANGE)
+    one_pass = snapshot(world)
     rollups.rebuild(world.caf, date(2026, 3, 1), date(2026, 3, 31))
-    one_scan = snapshot(world)
+    march_one_pass = snapshot(world)
     monkeypatch.setattr(rollups, "SINGLE_SCAN", False)
+    rollups.rebuild(world.caf, *RANGE)
+    assert snapshot(world) == one_pass
     rollups.rebuild(world.caf, date(2026, 3, 1), date(2026, 3, 31))
-    assert snapshot(world) == one_scan
-    assert sum(row[-1] for row in one_scan if len(row) == 13) > 0  # some young stock
+    assert snapshot(world) == march_one_pass
+    assert sum(row[-1] for row in one_pass if len(row) == 13) > 0  # some young stock
+
+
+def test_a_short_refresh_gives_the_rows_of_a_long_rebuild(world):
+    """Per-day queries over a few days and the long range agree, day by day."""
+    random_contacts(world)
+    rollups.rebuild(world.caf, *RANGE)
+    whole = snapshot(world)
+    for day in (date(2026, 1, 3), date(2026, 2, 14), date(2026, 3, 30), date(2026, 4, 20)):
+        rollups.refresh(world.caf, [day])
+    rollups.refresh(world.caf, [date(2026, 3, 2) + timedelta(days=i) for i in range(10)])
+    assert snapshot(world) == whole
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "answer_in_the_past",
+        "close_in_the_past",
+        "move_answer_back",
+        "move_answer_later",
+        "move_receipt_back",
+        "pause_and_resume",
+        "log_a_late_letter",
+        "make_seasonal",
+    ],
+)
+def test_refresh_after_a_single_write_gives_the_rows_of_a_full_rebuild(
+    world, write, django_capture_on_commit_callbacks
+):
+    """The days the services refresh after one write are enough: the roll-ups are exactly
+    those of a full rebuild — including the stock of every day after an answer or closure
+    date set or moved into the past."""
+    import time_machine
+
+    from voix.contacts import services
+
+    random_contacts(world, count=200)
+    agent = world.people["agent"]
+    with time_machine.travel(TODAY_AT, tick=False):
+        rollups.rebuild(world.caf, *RANGE)
+        open_ones = Contact.objects.filter(
+            organisation=world.caf, first_answer_at=None, closed_at=None, reason=None
+        ).order_by("received_at")
+        answered = Contact.objects.filter(
+            organisation=world.caf, first_answer_at__isnull=False, closed_at=None
+        ).order_by("first_answer_at")
+        with django_capture_on_commit_callbacks(execute=True):
+            if write == "answer_in_the_past":
+                contact = open_ones.first()  # received in January
+                services.answer_contact(agent, contact, at=contact.received_at + timedelta(days=9))
+            elif write == "close_in_the_past":
+                contact = open_ones.last()
+                services.close_contact(
+                    agent,
+                    contact,
+                    outcome="sans_suite",
+                    at=contact.received_at + timedelta(hours=5),
+                )
+            elif write in ("move_answer_back", "move_answer_later"):
+                contact = answered.filter(first_answer_at__gte=datetime(2026, 3, 1, tzinfo=PARIS))
+                contact = contact.first()
+                shift = timedelta(days=-12 if write == "move_answer_back" else 15)
+                moved = max(contact.first_answer_at + shift, contact.received_at)
+                services.upsert_contact(
+                    agent,
+                    world.caf,
+                    source="test",
+                    external_id=contact.external_id,
+                    first_answer_at=min(moved, TODAY_AT),
+                )
+            elif write == "move_receipt_back":
+                contact = open_ones.last()
+                services.upsert_contact(
+                    agent,
+                    world.caf,
+                    source="test",
+                    external_id=contact.external_id,
+                    received_at=contact.received_at - timedelta(days=20),
+                )
+            elif write == "pause_and_resume":
+                contact = open_ones.last()
+                services.pause_clock(agent, contact, now=TODAY_AT - timedelta(days=3))
+                services.resume_clock(agent, contact, now=TODAY_AT)
+            elif write == "log_a_late_letter":
+                services.log_contact(
+                    agent,
+                    world.caf,
+                    channel=Channel.LETTER,
+                    site=world.site,
+                    received_at=datetime(2026, 2, 2, 9, tzinfo=PARIS),
+                )
+            elif write == "make_seasonal":
+                contact = open_ones.first()
+                services.upsert_contact(
+                    agent,
+                    world.caf,
+                    source="test",
+                    external_id=contact.external_id,
+                    reason="quittance",
+                )
+        refreshed = snapshot(world)
+        rollups.rebuild(world.caf, *RANGE)
+    assert refreshed == snapshot(world)
+
+
+def test_refresh_since_a_day_rebuilds_the_stock_up_to_today(example):
+    letter = Contact.objects.get(external_id="D")
+    letter.first_answer_at = letter.closed_at = at(10, 15)
+    letter.save()
+    rollups.refresh(example.caf, [], since=date(2026, 3, 10), today=date(2026, 3, 31))
+    assert day_row(example, Channel.LETTER, 10).answered == 1
+    later = ContactDay.objects.filter(
+        organisation=example.caf, channel=Channel.LETTER, day__gt=date(2026, 3, 10)
+    )
+    assert not later.filter(pending__gt=0).exists()  # nothing left in the letters' stock
+    assert day_row(example, Channel.LETTER, 9).pending == 1  # before: unchanged
 
 
 def test_a_contact_logged_through_the_services_is_rolled_up_after_commit(
