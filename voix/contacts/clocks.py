@@ -619,6 +619,6 @@ def sweep(now=None, batch: int = 50000) -> SweepReport:
 
 
 def _enqueue_notices(notice_ids: list[int]) -> None:
-    from .clock_tasks import send_clock_notices
+    from .tasks import send_clock_notices
 
     send_clock_notices.enqueue(notice_ids)

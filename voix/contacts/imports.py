@@ -1467,9 +1467,6 @@ def import_file(
             with connection.cursor() as cursor:
                 if _postgres():
                     cursor.execute("SET LOCAL timezone = 'UTC'")
-                    # The commit does not wait for the WAL to reach the disk: a crash right
-                    # after may lose the import as a whole (never half of it).
-                    cursor.execute("SET LOCAL synchronous_commit = off")
                 else:
                     # A larger page cache for the index updates of a big insert (64 MB).
                     cursor.execute("PRAGMA cache_size")
@@ -1506,7 +1503,11 @@ def import_file(
             )
         t0 = time.perf_counter()
         days = result.days
-        if days:
+        if days and profile.kind == ImportKind.CONTACTS:
+            # Contacts still open, or answered since, are in the stock of every day after
+            # their receipt: rebuild up to today.
+            rollups.refresh(organisation, days, since=min(days))
+        elif days:
             rollups.refresh(organisation, days)
         timings["rollups_s"] = time.perf_counter() - t0
         return result

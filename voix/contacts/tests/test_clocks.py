@@ -350,7 +350,7 @@ def test_run_clock_command_sweeps_and_says_what_it_did(world):
 
 
 def test_sweep_task_runs_the_sweep(world):
-    from voix.contacts.clock_tasks import sweep_clocks
+    from voix.contacts.tasks import sweep_clocks
 
     log(world)
     with time_machine.travel(paris(2026, 5, 13, 8, 0), tick=False):

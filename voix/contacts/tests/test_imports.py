@@ -3,7 +3,7 @@
 import csv
 import io
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from voix.contacts import imports
-from voix.contacts.models import Call, Contact, ImportKind, ImportProfile, ImportRun
+from voix.contacts.models import Call, Contact, ContactDay, ImportKind, ImportProfile, ImportRun
 from voix.core.models import AuditEvent
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -558,3 +558,20 @@ def test_an_outsider_cannot_see_the_runs_or_profiles_of_the_caf(world, profile, 
     assert "f.csv" not in client.get(reverse("contacts:import_runs")).content.decode()
     upload_page = client.get(reverse("contacts:import_upload")).content.decode()
     assert "crm" not in upload_page
+
+
+def test_imported_open_contacts_count_in_the_stock_of_every_day_up_to_today(
+    world, profile, tmp_path
+):
+    from voix.contacts import rollups
+    from voix.contacts.tests.test_rollups import snapshot
+
+    result = run_import(profile, write_csv(tmp_path, GOOD))
+    assert result.ok, result.errors
+    after_import = snapshot(world)
+    # D-1 (received on 15 January, never answered) is still pending on the eve of NOW.
+    eve = ContactDay.objects.get(organisation=world.caf, site=world.site, day=date(2026, 3, 1))
+    assert eve.pending >= 1
+    with time_machine.travel(NOW, tick=False):
+        rollups.rebuild(world.caf, date(2026, 1, 1), NOW.date())
+    assert snapshot(world) == after_import
