@@ -117,16 +117,6 @@ def validate_contact_times(received_at, acknowledged_at, first_answer_at, closed
 # ----- helpers -------------------------------------------------------------------------------
 
 
-def _local_day(value) -> date | None:
-    return timezone.localdate(value) if value else None
-
-
-def touched_days(contact) -> set[date]:
-    """Days whose roll-ups a contact counts in (receipt, steps, their deadlines)."""
-    values = [getattr(contact, f) for f in (*TIME_FIELDS, "ack_due_at", "answer_due_at")]
-    return {_local_day(v) for v in values if v}
-
-
 def _refresh_on_commit(organisation, before, contact) -> None:
     """After commit, refresh the roll-up days this write changed (*before*: the contact's
     rollups.footprint before the write, None for a new one); the stock from the earliest
