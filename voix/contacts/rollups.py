@@ -13,9 +13,10 @@ Two ways of counting, same result (tested):
   ``(organisation, first_answer_at)``, ``(organisation, closed_at)``, ``received_at``, and
   the partial index of the contacts still open for the stock. A write costs the contacts
   of the days it changes, not the organisation's history;
-- a long range on PostgreSQL (rebuild of a year): one pass over the contacts, each
-  contact emitting one row per event day (``LATERAL (VALUES …)``) into a single GROUP BY;
-  working-day numbers joined from the calendar table, local days computed in the database.
+- a long range on PostgreSQL (rebuild of a year): the same plain GROUP BYs, one per kind
+  of event, each a scan of the organisation's contacts run by parallel workers (partial
+  hashed aggregates); working-day numbers joined from the calendar passed as arrays
+  (workers cannot read a temporary table), local days computed in the database.
 
 Days are local days in the organisation's time zone. Per site × channel × day:
 
@@ -62,8 +63,8 @@ LOOKBACK = 60
 CALENDAR_LOOKBACK = 400
 # refresh(): days further apart than this are rebuilt separately.
 CLUSTER_GAP = 31
-# PostgreSQL: ranges of at least this many days are counted in one pass over the contacts
-# (the per-event indexed queries win on shorter ranges).
+# PostgreSQL: ranges of at least this many days are counted by parallel scans of the
+# contacts (the per-event indexed queries win on shorter ranges).
 SINGLE_PASS_DAYS = 62
 # When False, PostgreSQL always uses the per-event queries (tests compare both ways).
 SINGLE_SCAN = True
@@ -264,7 +265,8 @@ class _Calendars:
         self.start_num = np.stack([t[1] for t in tables])
         self.limit = np.stack([t[2] for t in tables])  # index on the axis (may be past it)
 
-    def create_table(self):
+    def rows(self):
+        """(site, day, num, start_num, young_until) for every site and day of the axis."""
         rows = []
         for site_id, slot in self.slot_of.items():
             num, start_num, limit = (
@@ -276,6 +278,10 @@ class _Calendars:
                 day = self.first + timedelta(days=index)
                 until = self.first + timedelta(days=int(limit[index]))
                 rows.append((site_id, day, num[index], start_num[index], until))
+        return rows
+
+    def create_table(self):
+        rows = self.rows()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (site integer, day date, "
@@ -446,15 +452,17 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
     return counts.assemble()
 
 
-# ----- a long range on PostgreSQL: one pass over the contacts -----------------------------
+# ----- a long range on PostgreSQL: parallel scans of the contacts ------------------------
 
 
 def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendars):
-    """Same result as _contact_rows, in one pass over the contacts (PostgreSQL only).
+    """Same result as _contact_rows, for a long range on PostgreSQL.
 
-    Each contact's local days are computed once; it emits one row per event falling in the
-    range (acknowledgement due, first answer, closure, receipt, departure, stock at the
-    start, end of youth) through ``LATERAL (VALUES …)``, and a single GROUP BY counts them.
+    One plain GROUP BY per kind of event (acknowledgement due, first answer, closure,
+    receipt, departure, stock at the start, end of youth), each a scan of the
+    organisation's contacts that PostgreSQL runs with parallel workers (partial
+    aggregates); local days computed in the database, working days joined from the
+    calendar's working-day ordinals (hash join on the day, ordinals subtracted).
     """
     counts = _Counts(first, last)
     sql = _Sql(organisation, tz, first, last)
@@ -462,84 +470,100 @@ def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendar
     s, e = _ts(start_at), _ts(end_at)
     w = _ts(_bounds(counts.origin, last, tz)[0])
     t, org = sql.table, sql.org
-    calendars.create_table()
-    cal = calendars.TABLE
+    # The calendar as a list of constants, not the temporary table: parallel workers
+    # cannot read temporary tables.
+    columns = list(zip(*calendars.rows(), strict=True))
+    cal = (
+        "(SELECT * FROM unnest(%s::integer[], %s::date[], %s::integer[], %s::integer[], "
+        "%s::date[]) AS k(site, day, num, start_num, young_until))"
+    )
+    params = [list(column) for column in columns]
+    with connection.cursor() as cursor:
+        # Scans of a year of contacts: always worth parallel workers, and hashed partial
+        # aggregates (a few hundred thousand groups) rather than sorting every contact.
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL enable_sort = off")
+    site = "COALESCE(c.site_id, 0)"
     done = sql.done
-    sql_text = f"""
-        SELECT v.kind, y.site, y.channel, v.day, COUNT(*), SUM(v.x), SUM(v.z)
-        FROM (
-            SELECT z.*, ca.num AS a_num, cr.start_num AS r_start, cr.young_until
-            FROM (
-                SELECT COALESCE(c.site_id, 0) AS site, c.channel,
-                       {sql.plain} AS plain,
-                       c.received_at >= {s} AS in_range,
-                       c.received_at >= {w} AS recent,
-                       {sql.alive(start_at)} AS alive,
-                       {sql.day("c.received_at")} AS r,
-                       CASE WHEN c.first_answer_at >= {s} AND c.first_answer_at < {e}
-                            THEN {sql.day("c.first_answer_at")} END AS a,
-                       CASE WHEN c.ack_due_at >= {s} AND c.ack_due_at < {e}
-                            THEN {sql.day("c.ack_due_at")} END AS ack_day,
-                       CASE WHEN c.acknowledged_at <= c.ack_due_at
-                                 OR c.first_answer_at <= c.ack_due_at
-                            THEN 1 ELSE 0 END AS ack_ok,
-                       CASE WHEN c.answer_due_at IS NULL
-                                 OR c.first_answer_at <= c.answer_due_at
-                            THEN 1 ELSE 0 END AS in_time,
-                       CASE WHEN c.closed_at >= {s} AND c.closed_at < {e}
-                            THEN {sql.day("c.closed_at")} END AS close_day,
-                       CASE WHEN c.returns > 0 THEN 1 ELSE 0 END AS back,
-                       CASE WHEN {done} >= {s} AND {done} < {e}
-                            THEN {sql.day(done)} END AS done_day,
-                       {sql.day(done)} AS done_local
-                FROM {t} c
-                WHERE c.organisation_id = {org} AND c.received_at < {e}
-                  AND (c.received_at >= {w}
-                       OR (c.first_answer_at IS NULL AND c.closed_at IS NULL)
-                       OR c.first_answer_at >= {s} OR c.closed_at >= {s}
-                       OR c.ack_due_at >= {s})
-            ) z
-            LEFT JOIN {cal} ca ON ca.site = z.site AND ca.day = z.a
-            LEFT JOIN {cal} cr ON cr.site = z.site AND cr.day = z.r
-            OFFSET 0  -- computed once per contact, not once per VALUES row
-        ) y
-        CROSS JOIN LATERAL (VALUES
-            (1, y.ack_day, y.ack_ok, 0),
-            (2, y.a, y.in_time,
-                CASE WHEN y.a IS NOT NULL
-                     THEN GREATEST(y.a_num - COALESCE(y.r_start, 0), 0) END),
-            (3, y.close_day, y.back, 0),
-            (4, CASE WHEN y.recent THEN y.r END,
-                CASE WHEN y.in_range THEN 1 ELSE 0 END,
-                CASE WHEN y.plain AND y.alive THEN 1 ELSE 0 END),
-            (5, CASE WHEN y.plain THEN y.done_day END, 1, 0),
-            (6, CASE WHEN y.plain AND NOT y.in_range AND y.alive
-                     THEN {_date(first - timedelta(days=1))} END, 1, 0),
-            (7, CASE WHEN y.plain AND y.recent AND y.alive THEN
-                     LEAST(y.done_local, y.young_until) END, 1, 0)
-        ) AS v(kind, day, x, z)
-        WHERE v.day IS NOT NULL
-        GROUP BY v.kind, y.site, y.channel, v.day
-    """
-    for kind, key_site, channel, day, n, x, z in _raw(sql_text):
+    scope = f"c.organisation_id = {org} AND c.received_at < {e}"
+
+    for key_site, channel, day, n, ok in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.ack_due_at')}, COUNT(*), "
+        "SUM(CASE WHEN c.acknowledged_at <= c.ack_due_at OR c.first_answer_at <= c.ack_due_at "
+        f"THEN 1 ELSE 0 END) FROM {t} c WHERE {scope} "
+        f"AND c.ack_due_at >= {s} AND c.ack_due_at < {e} GROUP BY 1, 2, 3"
+    ):
+        counts.add(key_site, channel, day, ack_due=n, ack_in_time=ok)
+
+    delay = "a.num - COALESCE(r.start_num, 0)"
+    for key_site, channel, day, n, in_time, days in _raw(
+        f"SELECT x.site, x.channel, x.a, COUNT(*), SUM(x.in_time), "
+        f"SUM(CASE WHEN {delay} > 0 THEN {delay} ELSE 0 END) FROM ("
+        f"SELECT {site} AS site, c.channel, {sql.day('c.first_answer_at')} AS a, "
+        f"{sql.day('c.received_at')} AS r, CASE WHEN c.answer_due_at IS NULL "
+        "OR c.first_answer_at <= c.answer_due_at THEN 1 ELSE 0 END AS in_time "
+        f"FROM {t} c WHERE {scope} "
+        f"AND c.first_answer_at >= {s} AND c.first_answer_at < {e}) x "
+        f"LEFT JOIN {cal} a ON a.site = x.site AND a.day = x.a "
+        f"LEFT JOIN {cal} r ON r.site = x.site AND r.day = x.r "
+        "GROUP BY x.site, x.channel, x.a",
+        params * 2,
+    ):
+        counts.add(
+            key_site, channel, day, answered=n, answered_in_time=in_time, answer_days_total=days
+        )
+
+    for key_site, channel, day, n, back in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.closed_at')}, COUNT(*), "
+        f"SUM(CASE WHEN c.returns > 0 THEN 1 ELSE 0 END) FROM {t} c "
+        f"WHERE {scope} AND c.closed_at >= {s} AND c.closed_at < {e} GROUP BY 1, 2, 3"
+    ):
+        counts.add(key_site, channel, day, processed=n, returned=back)
+
+    # Receipts since the axis origin: counted from *first* on, added to the stock unless
+    # seasonal, and in the young part when still there at the start.
+    for key_site, channel, day, n, young in _raw(
+        f"SELECT {site}, c.channel, {sql.day('c.received_at')}, "
+        f"COUNT(*) FILTER (WHERE c.received_at >= {s}), "
+        f"COUNT(*) FILTER (WHERE {sql.plain} AND {sql.alive(start_at)}) FROM {t} c "
+        f"WHERE {scope} AND c.received_at >= {w} GROUP BY 1, 2, 3"
+    ):
         key = (key_site, channel)
-        if kind == 1:
-            counts.add(key_site, channel, day, ack_due=n, ack_in_time=x)
-        elif kind == 2:
-            counts.add(key_site, channel, day, answered=n, answered_in_time=x, answer_days_total=z)
-        elif kind == 3:
-            counts.add(key_site, channel, day, processed=n, returned=x)
-        elif kind == 4:
-            if day >= first:
-                counts.add(key_site, channel, day, received=n)
-                counts.added[key][counts.index(day)] += int(z)
-            counts.young_added[key][counts.index(day)] += int(z)
-        elif kind == 5:
-            counts.removed[key][counts.index(day)] += n
-        elif kind == 6:
-            counts.base[key] += n
-        elif kind == 7 and day <= last:
-            counts.young_ends[key][counts.index(day)] += n
+        if day >= first:
+            counts.add(key_site, channel, day, received=n)
+            counts.added[key][counts.index(day)] += young
+        counts.young_added[key][counts.index(day)] += young
+
+    # Departures from the stock (first answer or closure, the earlier) in the range.
+    for key_site, channel, day, n in _raw(
+        f"SELECT {site}, c.channel, {sql.day(done)}, COUNT(*) FROM {t} c "
+        f"WHERE {scope} AND {sql.plain} "
+        f"AND ((c.first_answer_at >= {s} AND c.first_answer_at < {e}) "
+        f"OR (c.closed_at >= {s} AND c.closed_at < {e})) "
+        f"AND {done} >= {s} AND {done} < {e} GROUP BY 1, 2, 3"
+    ):
+        counts.removed[(key_site, channel)][counts.index(day)] += n
+
+    # The stock at the start: received before *first*, still there.
+    for key_site, channel, n in _raw(
+        f"SELECT {site}, c.channel, COUNT(*) FROM {t} c "
+        f"WHERE {scope} AND {sql.plain} AND c.received_at < {s} AND {sql.alive(start_at)} "
+        "GROUP BY 1, 2"
+    ):
+        counts.base[(key_site, channel)] += n
+
+    # End of youth of the receipts since the origin still there at the start: departure
+    # or 16 working days, the earlier.
+    for key_site, channel, day, n in _raw(
+        f"SELECT x.site, x.channel, LEAST(x.d, y.young_until) AS u, COUNT(*) FROM ("
+        f"SELECT {site} AS site, c.channel, {sql.day('c.received_at')} AS r, "
+        f"{sql.day(done)} AS d FROM {t} c WHERE {scope} AND {sql.plain} "
+        f"AND c.received_at >= {w} AND {sql.alive(start_at)}) x "
+        f"JOIN {cal} y ON y.site = x.site AND y.day = x.r GROUP BY 1, 2, 3",
+        params,
+    ):
+        if day <= last:
+            counts.young_ends[(key_site, channel)][counts.index(day)] += n
     return counts.assemble()
 
 

@@ -327,12 +327,12 @@ RANGE = (date(2026, 1, 1), TODAY_AT.date())
 
 
 def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
-    """A long range on PostgreSQL is counted in one pass (LATERAL VALUES); a few days, one
+    """A long range on PostgreSQL is counted by parallel scans; a few days, one
     indexed query per kind of event (the only way on SQLite). Same roll-ups."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("one pass on PostgreSQL only")
+        pytest.skip("parallel scans on PostgreSQL only")
     random_contacts(world)
     monkeypatch.setattr(rollups, "SINGLE_PASS_DAYS", 1)
     rollups.rebuild(world.caf, *RANGE)
