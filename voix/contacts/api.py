@@ -10,7 +10,6 @@ is written. See docs/contacts-indicators.md for curl examples.
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,10 +18,9 @@ from ninja import Field, Router, Schema, Status
 from voix.core.api_errors import REFUSED, ErrorOut, error_lines, refused
 from voix.core.models import Role, User
 from voix.core.scoping import organisations_with_role
-from voix.core.services import record_event
 
-from . import rollups, services
-from .models import Call, CallOutcome, Contact
+from . import services
+from .models import CallOutcome, Contact
 
 router = Router(tags=["Contacts et appels"])
 
@@ -372,70 +370,6 @@ def _parse_calls(organisation, calls: list[CallIn], now) -> list[dict]:
     return rows
 
 
-UPDATABLE = ("started_at", "outcome", "wait_seconds", "needs_agent", "line", "site_id")
-
-
-@transaction.atomic
-def save_calls(actor, organisation, source: str, rows: list[dict]) -> list[tuple[Call, str]]:
-    """Upsert checked calls by (organisation, source, external id), audited once; the roll-up
-    days they touch are rebuilt after commit. Returns (call, "cree" | "modifie" |
-    "inchange") in the order given."""
-    existing = {
-        call.external_id: call
-        for call in Call.objects.select_for_update().filter(
-            organisation=organisation,
-            source=source,
-            external_id__in=[r["external_id"] for r in rows],
-        )
-    }
-    days, results, new, changed = set(), [], [], []
-    for row in rows:
-        call = existing.get(row["external_id"])
-        if call is None:
-            call = Call(organisation=organisation, source=source, **row)
-            new.append(call)
-            results.append((call, "cree"))
-            days.add(row["started_at"])
-            continue
-        if all(getattr(call, key) == row[key] for key in UPDATABLE):
-            results.append((call, "inchange"))
-            continue
-        days.update({call.started_at, row["started_at"]})
-        for key in UPDATABLE:
-            setattr(call, key, row[key])
-        changed.append(call)
-        results.append((call, "modifie"))
-    try:
-        with transaction.atomic():
-            Call.objects.bulk_create(new)
-    except IntegrityError as error:
-        # A concurrent identical batch got there first: the caller may simply retry.
-        raise ValidationError(
-            "Ces appels sont en cours d'enregistrement par un autre envoi : réessayez."
-        ) from error
-    Call.objects.bulk_update(changed, UPDATABLE)
-    if new or changed:
-        record_event(
-            actor,
-            "appels.enregistrés",
-            organisation,
-            organisation=organisation,
-            changes={"source": source, "créés": len(new), "modifiés": len(changed)},
-        )
-        transaction.on_commit(lambda: rollups.refresh(organisation, days))
-    if new and any(call.pk is None for call in new):  # SQLite returns no ids
-        ids = dict(
-            Call.objects.filter(
-                organisation=organisation,
-                source=source,
-                external_id__in=[c.external_id for c in new],
-            ).values_list("external_id", "pk")
-        )
-        for call in new:
-            call.pk = ids[call.external_id]
-    return results
-
-
 @router.post(
     "/appels",
     response={200: CallsOut, 201: CallsOut, REFUSED: ErrorOut, 404: ErrorOut},
@@ -453,7 +387,7 @@ def post_calls(request, payload: CallsIn):
         if not source:
             raise ValidationError({"source": "La source est obligatoire."})
         rows = _parse_calls(organisation, payload.appels, timezone.now())
-        results = save_calls(request.auth, organisation, source[:60], rows)
+        results = services.save_calls(request.auth, organisation, source[:60], rows)
         counts = {kind: sum(1 for _c, k in results if k == kind) for kind in ("cree", "modifie")}
         body = {
             "crees": counts["cree"],

@@ -17,6 +17,7 @@ from voix.core.services import record_event
 from . import clocks, rollups
 from .models import (
     OPEN_STATUSES,
+    Call,
     Channel,
     ClockPolicy,
     Contact,
@@ -632,3 +633,69 @@ def save_policy(actor, organisation, policy=None, **fields) -> ClockPolicy:
         },
     )
     return policy
+
+
+# ----- telephony call log ----------------------------------------------------------------
+
+UPDATABLE_CALL_FIELDS = ("started_at", "outcome", "wait_seconds", "needs_agent", "line", "site_id")
+
+
+@transaction.atomic
+def save_calls(actor, organisation, source: str, rows: list[dict]) -> list[tuple[Call, str]]:
+    """Upsert checked calls by (organisation, source, external id), audited once; the roll-up
+    days they touch are rebuilt after commit. Returns (call, "cree" | "modifie" |
+    "inchange") in the order given."""
+    existing = {
+        call.external_id: call
+        for call in Call.objects.select_for_update().filter(
+            organisation=organisation,
+            source=source,
+            external_id__in=[r["external_id"] for r in rows],
+        )
+    }
+    days, results, new, changed = set(), [], [], []
+    for row in rows:
+        call = existing.get(row["external_id"])
+        if call is None:
+            call = Call(organisation=organisation, source=source, **row)
+            new.append(call)
+            results.append((call, "cree"))
+            days.add(row["started_at"])
+            continue
+        if all(getattr(call, key) == row[key] for key in UPDATABLE_CALL_FIELDS):
+            results.append((call, "inchange"))
+            continue
+        days.update({call.started_at, row["started_at"]})
+        for key in UPDATABLE_CALL_FIELDS:
+            setattr(call, key, row[key])
+        changed.append(call)
+        results.append((call, "modifie"))
+    try:
+        with transaction.atomic():
+            Call.objects.bulk_create(new)
+    except IntegrityError as error:
+        # A concurrent identical batch got there first: the caller may simply retry.
+        raise ValidationError(
+            "Ces appels sont en cours d'enregistrement par un autre envoi : réessayez."
+        ) from error
+    Call.objects.bulk_update(changed, UPDATABLE_CALL_FIELDS)
+    if new or changed:
+        record_event(
+            actor,
+            "appels.enregistrés",
+            organisation,
+            organisation=organisation,
+            changes={"source": source, "créés": len(new), "modifiés": len(changed)},
+        )
+        transaction.on_commit(lambda: rollups.refresh(organisation, days))
+    if new and any(call.pk is None for call in new):  # SQLite returns no ids
+        ids = dict(
+            Call.objects.filter(
+                organisation=organisation,
+                source=source,
+                external_id__in=[c.external_id for c in new],
+            ).values_list("external_id", "pk")
+        )
+        for call in new:
+            call.pk = ids[call.external_id]
+    return results
