@@ -123,11 +123,12 @@ def build_world() -> World:
         None, email="sans-role@test.localhost", full_name="Sans Rôle", password=PASSWORD
     )
     w.people["anonyme"] = None
+    from voix.appointments.tests import world as appointments_world
     from voix.commitments.tests import world as commitments_world
     from voix.contacts.tests import world as contacts_world
     from voix.reception.tests import world as reception_world
 
-    for app_world in (commitments_world, contacts_world, reception_world):
+    for app_world in (commitments_world, contacts_world, reception_world, appointments_world):
         w = app_world.extend_world(w)
     return w
 

@@ -96,6 +96,11 @@ PAGES = [
 def _app_pages():
     from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
     from voix.contacts.tests import pages_contacts
+    from voix.appointments.tests import (
+        pages_appointments_partner,
+        pages_appointments_public,
+        pages_appointments_staff,
+    )
     from voix.reception.tests import pages_reception
 
     return [
@@ -104,6 +109,9 @@ def _app_pages():
         *pages_public.PAGES,
         *pages_contacts.PAGES,
         *pages_reception.PAGES,
+        *pages_appointments_public.PAGES,
+        *pages_appointments_staff.PAGES,
+        *pages_appointments_partner.PAGES,
     ]
 
 

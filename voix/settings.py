@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "voix.commitments",
     "voix.contacts",
     "voix.reception",
+    "voix.appointments",
 ]
 
 MIDDLEWARE = [
@@ -190,9 +191,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Voix <ne-pas-repondre
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute address of this Voix, for links in e-mails sent outside a request.
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# SMS (voix/core/sms.py): console, file (SMS_FILE_PATH), locmem or a gateway class path.
+# SMS (voix/core/sms.py): console, file (SMS_FILE_PATH), locmem, http (an operator's HTTP
+# gateway: SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_HTTP_SENDER) or a gateway class path.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_HTTP_SENDER = os.environ.get("SMS_HTTP_SENDER", "Voix")
+
+# Video appointments: the meeting link of each appointment, from this template ({jeton}:
+# a unique secret, {reference}: the appointment's reference); an organisation may set its own.
+VIDEO_LINK_TEMPLATE = os.environ.get("VIDEO_LINK_TEMPLATE", "https://visio.voix.localhost/{jeton}")
 # Uploaded import files wait here for their task; shared by web servers and workers.
 IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
 

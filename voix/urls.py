@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("voix.commitments.urls")),
     path("", include("voix.contacts.urls")),
     path("", include("voix.reception.urls")),
+    path("", include("voix.appointments.urls")),
     path("api/v1/", api.urls),
 ]
 

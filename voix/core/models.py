@@ -134,6 +134,12 @@ class Site(models.Model):
         help_text="Accès en fauteuil roulant, boucle magnétique, accueil en langue des signes…",
     )
     is_active = models.BooleanField("ouvert au public", default=True)
+    latitude = models.FloatField(
+        "latitude", null=True, blank=True, help_text="En degrés décimaux, ex. 48.0707."
+    )
+    longitude = models.FloatField(
+        "longitude", null=True, blank=True, help_text="En degrés décimaux, ex. -0.7734."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SiteQuerySet.as_manager()
@@ -207,6 +213,25 @@ class Site(models.Model):
             closures=closures,
             hours=self.weekly_hours(),
         )
+
+
+class Commune(models.Model):
+    """A gazetteer row (loaded with `manage.py load_communes`): where a commune lies, so a
+    user typing their commune or postcode sees the nearest sites first."""
+
+    insee_code = models.CharField("code INSEE", max_length=5, unique=True)
+    name = models.CharField("nom", max_length=120)
+    search_name = models.CharField(max_length=120, db_index=True)
+    postcode = models.CharField("code postal", max_length=5, db_index=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "commune"
+
+    def __str__(self):
+        return f"{self.name} ({self.postcode})"
 
 
 class Weekday(models.IntegerChoices):
@@ -436,6 +461,18 @@ AUDIT_ACTIONS = {
     "accueil.réglages_modifiés": "Réglages de l'accueil modifiés",
     "accueil.motif_enregistré": "Motif de file d'attente enregistré",
     "accueil.guichet_enregistré": "Guichet enregistré",
+    "rendez_vous.réservé": "Rendez-vous réservé",
+    "rendez_vous.déplacé": "Rendez-vous déplacé",
+    "rendez_vous.annulé": "Rendez-vous annulé",
+    "rendez_vous.statut": "Statut du rendez-vous modifié",
+    "rendez_vous.arrivée": "Arrivée au rendez-vous enregistrée",
+    "rendez_vous.motif_enregistré": "Motif de rendez-vous enregistré",
+    "rendez_vous.plage_enregistrée": "Plage d'ouverture enregistrée",
+    "rendez_vous.plage_supprimée": "Plage d'ouverture supprimée",
+    "rendez_vous.exception_ajoutée": "Exception à une plage ajoutée",
+    "rendez_vous.absence_ajoutée": "Absence enregistrée",
+    "rendez_vous.absence_supprimée": "Absence supprimée",
+    "rendez_vous.réglages_modifiés": "Réglages des rendez-vous modifiés",
 }
 
 
