@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.openapi.docs import DocsBase
 from ninja.security import HttpBearer
 
+from voix.appointments.api import router as appointments_router
 from voix.commitments.api import router as commitments_router
 from voix.commitments.models import ApiToken
 from voix.contacts.api import router as contacts_router
@@ -71,7 +72,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Lecture : indicateurs, mesures et résultats publiés. Écriture idempotente : "
-        "contacts, appels, tickets d'accueil."
+        "contacts, appels, tickets d'accueil. Rendez-vous : motifs, créneaux libres et "
+        "réservation, pour les outils des relais partenaires et des organismes."
     ),
     urls_namespace="api",
     auth=BearerToken(),
@@ -105,3 +107,4 @@ def malformed(request, exc):
 api.add_router("/", commitments_router)
 api.add_router("/", contacts_router)
 api.add_router("/", reception_router)
+api.add_router("/", appointments_router)

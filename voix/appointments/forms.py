@@ -86,7 +86,9 @@ class AgendaForm(DsfrFormMixin, forms.Form):
         queryset=Site.objects.none(),
         required=False,
         empty_label="Tous les sites",
-        error_messages={"invalid_choice": "Ce site n'est pas dans la liste : choisissez-en un autre."},
+        error_messages={
+            "invalid_choice": "Ce site n'est pas dans la liste : choisissez-en un autre."
+        },
     )
 
     def __init__(self, *args, advisors=None, sites=None, **kwargs):
@@ -220,7 +222,7 @@ class BookingForm(DsfrFormMixin, PersonFields):
 class MoveForm(DsfrFormMixin, forms.Form):
     """Moving an appointment: a free slot from the list, or a date and a time typed in."""
 
-    creneau = forms.CharField(required=False, widget=forms.HiddenInput)
+    creneau = forms.CharField(label="Créneau", required=False, widget=forms.HiddenInput)
     jour = forms.DateField(
         label="Jour",
         required=False,
@@ -289,3 +291,37 @@ class StatusForm(forms.Form):
             "invalid_choice": "Ce statut n'existe pas : honoré, non venu, excusé ou prévu.",
         },
     )
+
+
+class MoveSearchForm(DsfrFormMixin, forms.Form):
+    """Moving, first step (GET): where and how the new appointment takes place."""
+
+    site = SiteChoiceField(
+        label="Site",
+        queryset=Site.objects.none(),
+        empty_label=None,
+        error_messages={
+            "required": "Choisissez le site du rendez-vous.",
+            "invalid_choice": "Ce motif n'est pas proposé sur ce site : choisissez-en un autre.",
+        },
+    )
+    mode = forms.ChoiceField(
+        label="Mode",
+        choices=[],
+        error_messages={
+            "required": "Choisissez le mode du rendez-vous.",
+            "invalid_choice": "Ce motif ne se tient pas de cette façon : choisissez un autre mode.",
+        },
+    )
+    date = forms.DateField(
+        label="À partir du (facultatif)",
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DateInput,
+        error_messages={"invalid": "La date doit être au format JJ/MM/AAAA (ex. 30/11/2026)."},
+    )
+
+    def __init__(self, *args, reason, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["mode"].choices = [(m, Mode(m).label) for m in reason.modes()]

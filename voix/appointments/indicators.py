@@ -137,7 +137,7 @@ def delay(organisation, site, period_kind, period_start, period_end):
             calendars[site_id] = sites[site_id].calendar()
         calendar = calendars[site_id]
         first_day = first_at.astimezone(calendar.tz).date()
-        bucket = totals[(site_id, labels.get(reason_id, ""))]
+        bucket = totals[(site_id, labels.get(reason_id, f"motif n°{reason_id}"))]
         bucket[0] += max(workdays.working_days_between(day, first_day, calendar), 0)
         bucket[1] += 1
     return _rows(organisation, site, _with_headline(totals))

@@ -23,9 +23,10 @@ CELL = timedelta(minutes=5)
 
 
 def new_reference() -> str:
-    """« RDV-7K3P9Q »: short, read aloud on the phone without ambiguity (no 0/O, 1/I)."""
+    """« RDV-7K3P9QXA »: read aloud on the phone without ambiguity (no 0/O, 1/I); 32⁸
+    values, and booking checks that the one drawn is free."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "RDV-" + "".join(secrets.choice(alphabet) for _ in range(6))
+    return "RDV-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def new_token() -> str:
@@ -246,6 +247,9 @@ class SlotException(models.Model):
             models.UniqueConstraint(fields=["slot", "day"], name="slot_exception_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.slot} — pas le {self.day:%d/%m/%Y}"
+
 
 class Absence(models.Model):
     """An advisor's absence (leave, training): no slot is offered during it."""
@@ -270,6 +274,9 @@ class Absence(models.Model):
                 condition=Q(starts_at__lt=models.F("ends_at")), name="absence_order"
             ),
         ]
+
+    def __str__(self):
+        return f"Absence du {self.starts_at:%d/%m/%Y %H:%M} au {self.ends_at:%d/%m/%Y %H:%M}"
 
 
 class Appointment(models.Model):
@@ -351,11 +358,11 @@ class Appointment(models.Model):
 class Occupancy(models.Model):
     """One 5-minute cell of an advisor's time taken by an active appointment."""
 
-    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    cell_start = models.DateTimeField()
-    appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="occupancy"
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
+    cell_start = models.DateTimeField()
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="occupancy")
 
     class Meta:
         constraints = [
@@ -363,6 +370,9 @@ class Occupancy(models.Model):
                 fields=["advisor", "cell_start"], name="appointment_no_double_booking"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.advisor_id} @ {self.cell_start}"
 
 
 class Notification(models.Model):
@@ -422,6 +432,9 @@ class Notification(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_via_display()}) → {self.to}"
+
 
 class WaitlistEntry(models.Model):
     """« Prévenez-moi si un créneau plus tôt se libère »: for one reason (and site, mode),
@@ -429,7 +442,9 @@ class WaitlistEntry(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     reason = models.ForeignKey(Reason, on_delete=models.CASCADE, related_name="waitlist")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     mode = models.CharField(max_length=12, choices=Mode.choices, blank=True)
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="waitlist"
@@ -448,6 +463,9 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at"]
         verbose_name = "inscription sur liste d'attente"
         indexes = [models.Index(fields=["reason", "is_active"], name="waitlist_reason_active")]
+
+    def __str__(self):
+        return f"Liste d'attente — {self.reason} avant le {self.before:%d/%m/%Y}"
 
 
 class AvailabilitySnapshot(models.Model):
@@ -471,3 +489,6 @@ class AvailabilitySnapshot(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["organisation", "day"], name="availability_org_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.site_id}/{self.reason_id}: {self.first_available_at}"

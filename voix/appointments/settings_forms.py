@@ -9,8 +9,9 @@ from django import forms
 from django.utils import timezone
 
 from voix.core.forms import DsfrFormMixin
-from voix.core.models import Role, Site, User, Weekday
+from voix.core.models import Site, Weekday
 
+from . import services
 from .models import Absence, BookingSettings, Mode, OpeningSlot, Reason
 
 MODE_FIELDS = {Mode.ON_SITE: "on_site", Mode.PHONE: "phone", Mode.VIDEO: "video"}
@@ -22,16 +23,8 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 def advisor_choices(organisation):
-    """The people who may hold appointments: the organisation's agents and managers."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation=organisation,
-            memberships__role__in=[Role.AGENT, Role.MANAGER],
-        )
-        .distinct()
-        .order_by("full_name", "email")
-    )
+    """The people who may hold appointments (agents, managers, administrators)."""
+    return services.possible_advisors(organisation)
 
 
 def own_sites(organisation):
@@ -276,7 +269,7 @@ class OpeningSlotForm(DsfrFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         self.fields["advisor"].queryset = advisor_choices(organisation)
-        self.fields["advisor"].help_text = "Un agent ou un manager de l'organisme."
+        self.fields["advisor"].help_text = "Un agent, manager ou administrateur de l'organisme."
         self.fields["site"].queryset = own_sites(organisation)
         self.fields["reasons"].queryset = Reason.objects.filter(organisation=organisation)
         self.fields["starts"].help_text = "Format 09:00."

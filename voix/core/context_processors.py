@@ -15,6 +15,8 @@ def voix(request):
         # The reception queue: counters, live figures, settings (not the mediators).
         "can_receive": staff
         and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN, Role.PARTENAIRE),
+        # Appointments: the agenda, booking for someone (agents, managers, administrators).
+        "can_book": staff and has_role(user, Role.AGENT, Role.MANAGER, Role.ADMIN),
         "can_manage_quality": staff and has_role(user, Role.QUALITE, Role.ADMIN),
         "theme_choices": THEMES,
     }

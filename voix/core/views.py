@@ -119,6 +119,7 @@ def organisation_public(request, slug):
             "relays": [s for s in sites if s.is_relay],
             "closures": closures,
             "has_results": _has_results(organisation),
+            "books_online": _books_online(organisation),
             "nav": "public",
         },
     )
@@ -128,6 +129,17 @@ def _has_results(organisation, site=None):
     from voix.commitments.publication import has_published_results
 
     return has_published_results(organisation, site)
+
+
+def _books_online(organisation, site=None):
+    from voix.appointments.models import Audience, Reason
+
+    reasons = Reason.objects.filter(
+        organisation=organisation, is_active=True, audience=Audience.PUBLIC
+    )
+    if site is not None:
+        reasons = reasons.filter(sites=site)
+    return reasons.exists()
 
 
 def site_public(request, slug, site_slug):
@@ -157,6 +169,7 @@ def site_public(request, slug, site_slug):
             "holidays": holidays,
             "status": _opening_status(site, timezone.now()),
             "has_results": _has_results(organisation, site),
+            "books_online": _books_online(organisation, site),
             "nav": "public",
         },
     )

@@ -123,7 +123,10 @@ def read_communes(path: Path) -> list[dict]:
 @transaction.atomic
 def load_communes(rows: list[dict]) -> tuple[int, int]:
     """Upsert *rows* (checked by read_communes); (created, updated)."""
-    existing = {c.insee_code: c for c in Commune.objects.filter(insee_code__in=[r["insee_code"] for r in rows])}
+    existing = {
+        c.insee_code: c
+        for c in Commune.objects.filter(insee_code__in=[r["insee_code"] for r in rows])
+    }
     new, changed = [], []
     for row in rows:
         fields = {**row, "search_name": commune_search_name(row["name"])}
