@@ -196,7 +196,9 @@ def build_voix(scenario: dict, now: datetime):
             at = appointment.starts_at
             while at < appointment.ends_at:
                 cells.append(
-                    Occupancy(advisor_id=appointment.advisor_id, cell_start=at, appointment=appointment)
+                    Occupancy(
+                        advisor_id=appointment.advisor_id, cell_start=at, appointment=appointment
+                    )
                 )
                 at += CELL
         Occupancy.objects.bulk_create(cells, batch_size=5000)
@@ -257,8 +259,13 @@ def ensure_peer_venv() -> Path:
         if not (PEER_VENV / "bin" / "pip").exists():
             subprocess.run(["python3", "-m", "venv", "--clear", str(PEER_VENV)], check=True)
         subprocess.run(
-            [str(PEER_VENV / "bin" / "pip"), "install", "--quiet", "-r",
-             str(PEER_DIR / "requirements.txt")],
+            [
+                str(PEER_VENV / "bin" / "pip"),
+                "install",
+                "--quiet",
+                "-r",
+                str(PEER_DIR / "requirements.txt"),
+            ],
             check=True,
         )
     return python
@@ -271,7 +278,11 @@ def measure_peer(scenario: dict, database_url: str) -> dict:
         capture_output=True,
         text=True,
         cwd=PEER_DIR,
-        env={**os.environ, "PEER_DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "peer_settings"},
+        env={
+            **os.environ,
+            "PEER_DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "peer_settings",
+        },
     )
     if process.returncode != 0:
         print(process.stdout, process.stderr, file=sys.stderr)

@@ -29,6 +29,10 @@ from django.utils import timezone
 HONEYPOT_FIELD = "site_internet"
 STAMP_FIELD = "horodatage"
 SALT = "voix.appointments.antibot"
+TOO_FAST = (
+    "Le formulaire a été envoyé trop vite pour avoir été rempli par une personne : "
+    "vérifiez vos informations, puis envoyez-le de nouveau."
+)
 
 
 def _setting(name: str, default: int) -> int:
@@ -71,10 +75,7 @@ def check_stamp(value: str, now: datetime | None = None) -> str | None:
         )
     age = (now or timezone.now()).timestamp() - shown
     if age < min_seconds():
-        return (
-            "Le formulaire a été envoyé trop vite pour avoir été rempli par une personne : "
-            "vérifiez vos informations, puis envoyez-le de nouveau."
-        )
+        return TOO_FAST
     if age > max_seconds():
         hours = max_seconds() // 3600
         span = f"{hours} heure{'s' if hours > 1 else ''}" if hours else "longtemps"
@@ -97,7 +98,6 @@ class AntibotForm(forms.Form):
         self.fields[HONEYPOT_FIELD] = forms.CharField(
             label="Ne pas remplir",
             required=False,
-            help_text="Ce champ sert à repérer les robots : laissez-le vide.",
             widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
         )
         self.fields[STAMP_FIELD] = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -126,10 +126,15 @@ class AntibotForm(forms.Form):
         return [f for f in super().visible_fields() if f.name != HONEYPOT_FIELD]
 
     def render_stamp(self):
-        """The hidden timestamp with a fresh value (bound forms would echo the old one)."""
-        return forms.HiddenInput().render(
-            STAMP_FIELD, self.fields[STAMP_FIELD].initial, attrs={"id": f"id_{STAMP_FIELD}"}
-        )
+        """The hidden timestamp: the one sent, while it is genuine and not too old (a
+        person who corrects a mistake is not held back as « too fast »), else a fresh one."""
+        value = self.fields[STAMP_FIELD].initial
+        sent = self.data.get(STAMP_FIELD, "") if self.is_bound else ""
+        if sent:
+            problem = check_stamp(sent, self._now)
+            if problem in (None, TOO_FAST):
+                value = sent
+        return forms.HiddenInput().render(STAMP_FIELD, value, attrs={"id": f"id_{STAMP_FIELD}"})
 
 
 # ----- rate limit -----------------------------------------------------------------------

@@ -217,7 +217,9 @@ def _mode_error(mode: str, reason: Reason) -> str | None:
     if mode not in Mode.values:
         return f"« {mode} » n'est pas un mode : sur_place, telephone ou visio."
     if mode not in reason.modes():
-        return f"ce motif ne se tient pas dans ce mode (modes proposés : {', '.join(reason.modes())})."
+        return (
+            f"ce motif ne se tient pas dans ce mode (modes proposés : {', '.join(reason.modes())})."
+        )
     return None
 
 
@@ -285,7 +287,12 @@ def availability(
     found = []
     for site in sites:
         found += services.available_slots(
-            reason, site, mode=mode or None, channel=channel, start=start, days=jours,
+            reason,
+            site,
+            mode=mode or None,
+            channel=channel,
+            start=start,
+            days=jours,
             limit=MAX_SLOTS,
         )
     found.sort(key=lambda slot: (slot.starts_at, slot.site_id))
@@ -417,9 +424,8 @@ def book(request, payload: BookingIn):
         )
     except ValidationError as error:
         return _refused(error_lines(error, FIELD_NAMES), "Réservation refusée")
-    appointment = (
-        Appointment.objects.select_related("organisation", "reason", "site", "relay")
-        .get(pk=appointment.pk)
+    appointment = Appointment.objects.select_related("organisation", "reason", "site", "relay").get(
+        pk=appointment.pk
     )
     return Status(201, _out(appointment))
 

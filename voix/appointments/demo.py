@@ -6,17 +6,18 @@ des droits » (60 min, on site or by video, booked by the relays and the agents)
 « Accompagnement après une séparation » (45 min) — with their weekly opening slots; the
 demo sites get their coordinates from the demo gazetteer (core/data/communes-demo.csv).
 
-Then the bookings of every day since the first day of last month are replayed day by day
-through the ordinary services, each with ``now`` set to the moment it was made: in the
-morning the daily availability snapshot (what `snapshot_availability` does), then the
-day's bookings — online by the public, by the France Services relays with a note on the
-situation, by the agents — each on one of the first free slots of that moment. So the
-coming weeks are partly booked, and past appointments get realistic outcomes (about 84 %
-honoured, 11 % no-shows) and about 7 % are cancelled. Finally the appointments' indicators
-are computed for last month and this month.
+Then the last three weeks are replayed day by day through the ordinary services, each
+call with ``now`` set to its moment: each morning the availability snapshot (what
+`snapshot_availability` does), then the day's bookings — online by the public, by the
+France Services relays with a note on the situation, by the agents — each on one of the
+first free slots from the day the person has in mind (soon, or up to three weeks later).
+So the coming weeks are partly booked; past appointments get realistic outcomes (about
+89 % honoured, 11 % no-shows) and about 7 % of the bookings are cancelled. Finally the
+appointments' indicators are computed for this month (and last month when the three weeks
+cover it wholly).
 
-No message is sent for these fictitious people: the confirmation hook is switched off while
-the demo books. Seeded random generator; idempotent (nothing is booked again once the demo
+No message is sent for these fictitious people: the notification hook is switched off
+while the demo books (so are repeated calendar reads, see _demo_mode). Seeded random generator; idempotent (nothing is booked again once the demo
 Caf has appointments). Runs in a few seconds.
 """
 
@@ -32,7 +33,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from voix.core import services as core_services
-from voix.core.models import Commune, Membership, Organisation, Role, User
+from voix.core.models import Commune, Membership, Organisation, Role, Site, User
 
 from . import services
 from .management.commands.snapshot_availability import take_snapshots
@@ -47,7 +48,12 @@ REMOTE = {"on_site": False, "phone": True, "video": True}
 
 # e-mail, name, site, [(weekdays, (start, end), modes)]
 ADVISORS = [
-    ("agent@demo.voix.localhost", "Arthur Agent", "laval-siege", [((MON, TUE, WED, THU, FRI), MORNING, {})]),
+    (
+        "agent@demo.voix.localhost",
+        "Arthur Agent",
+        "laval-siege",
+        [((MON, TUE, WED, THU, FRI), MORNING, {})],
+    ),
     (
         "claire.dubois@demo.voix.localhost",
         "Claire Dubois",
@@ -164,12 +170,46 @@ USER_NOTES = [
     "Besoin d'un interprète en arabe si possible.",
 ]
 FIRST_NAMES = [
-    "Camille", "Léa", "Manon", "Inès", "Chloé", "Sarah", "Emma", "Yasmine", "Julie", "Océane",
-    "Lucas", "Hugo", "Nathan", "Mehdi", "Louis", "Enzo", "Kevin", "Thomas", "Rayan", "Maxime",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Inès",
+    "Chloé",
+    "Sarah",
+    "Emma",
+    "Yasmine",
+    "Julie",
+    "Océane",
+    "Lucas",
+    "Hugo",
+    "Nathan",
+    "Mehdi",
+    "Louis",
+    "Enzo",
+    "Kevin",
+    "Thomas",
+    "Rayan",
+    "Maxime",
 ]
 LAST_NAMES = [
-    "Martin", "Bernard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Michel",
-    "Garcia", "Roux", "Fournier", "Girard", "Bonnet", "Mercier", "Diallo", "Haddad", "Nguyen",
+    "Martin",
+    "Bernard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Michel",
+    "Garcia",
+    "Roux",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Mercier",
+    "Diallo",
+    "Haddad",
+    "Nguyen",
 ]
 # Booking channel weights on a working day; reasons per channel; modes.
 CHANNELS = [(Channel.PUBLIC, 50), (Channel.PARTNER, 20), (Channel.AGENT, 30)]
@@ -185,6 +225,8 @@ REASONS_BY_CHANNEL = {
 MODE_WEIGHTS = {Mode.ON_SITE: 60, Mode.PHONE: 28, Mode.VIDEO: 12}
 NO_SHOW = {Mode.ON_SITE: 0.10, Mode.PHONE: 0.09, Mode.VIDEO: 0.16}
 CANCELLED = 0.07
+HISTORY_DAYS = 21
+LEAD_DAYS = [0, 1, 1, 2, 3, 4, 6, 8, 11, 15, 20]
 
 
 def _weighted(rng, pairs):
@@ -203,7 +245,8 @@ def load_gazetteer(caf) -> int:
         if Commune.objects.filter(insee_code__in=wanted).count() < len(wanted):
             call_command("load_communes", str(COMMUNES_FILE), stdout=io.StringIO())
     places = {
-        c.insee_code: c for c in Commune.objects.filter(insee_code__in=caf.sites.values("insee_code"))
+        c.insee_code: c
+        for c in Commune.objects.filter(insee_code__in=caf.sites.values("insee_code"))
     }
     placed = 0
     for site in caf.sites.filter(latitude__isnull=True).order_by("pk"):
@@ -265,9 +308,22 @@ def ensure_reasons(caf, sites) -> dict[str, Reason]:
 
 
 @contextmanager
-def _silent():
-    """No confirmation, cancellation or waitlist message for the demo's fictitious people."""
-    with mock.patch.object(services, "_notify", lambda *args, **kwargs: None):
+def _demo_mode():
+    """No confirmation, cancellation or waitlist message for the demo's fictitious people;
+    and each site's working-day calendar read once (the engine reads it at every step, three
+    queries each time; nothing changes them while the demo books)."""
+    calendars = {}
+    plain = Site.calendar
+
+    def calendar(site):
+        if site.pk not in calendars:
+            calendars[site.pk] = plain(site)
+        return calendars[site.pk]
+
+    with (
+        mock.patch.object(services, "_notify", lambda *args, **kwargs: None),
+        mock.patch.object(Site, "calendar", calendar),
+    ):
         yield
 
 
@@ -283,17 +339,20 @@ def _book_one(rng, moment, caf, reasons, sites, relays, partners, agents) -> App
     weekend = moment.weekday() >= 5
     channel = Channel.PUBLIC if weekend else _weighted(rng, CHANNELS)
     reason = reasons[_weighted(rng, REASONS_BY_CHANNEL[channel])]
-    site_ids = [s.pk for s in reason.sites.all()]
-    site = rng.choice([s for s in sites.values() if s.pk in site_ids] * 1)
+    site_ids = {s.pk for s in reason.sites.all()}
+    site = rng.choice([s for s in sites.values() if s.pk in site_ids])
     if sites["laval-siege"].pk in site_ids and rng.random() < 0.4:
         site = sites["laval-siege"]  # the siège receives the most
     mode = _weighted(rng, [(m, w) for m, w in MODE_WEIGHTS.items() if m in reason.modes()])
+    # People take one of the first free slots from the day they have in mind: soon, or in
+    # a week or three (looking at two days only keeps the demo quick).
+    wanted = timezone.localdate(moment) + timedelta(days=rng.choice(LEAD_DAYS))
     slots = services.available_slots(
-        reason, site, mode=mode, channel=channel, now=moment, limit=10
+        reason, site, mode=mode, channel=channel, now=moment, start=wanted, days=2, limit=8
     )
     if not slots:
         return None
-    slot = slots[min(int(rng.expovariate(0.3)), len(slots) - 1)]
+    slot = rng.choice(slots)
     full_name, phone, email = _person(rng)
     relay, actor, note = None, None, ""
     if channel == Channel.PARTNER:
@@ -326,6 +385,7 @@ def _book_one(rng, moment, caf, reasons, sites, relays, partners, agents) -> App
 def replay_history(caf, reasons, sites, advisors, *, first: date, now: datetime, rng) -> int:
     """Snapshots and bookings of every day from *first* to today, then the outcomes."""
     tz = timezone.get_current_timezone()
+    today = timezone.localdate(now)
     relays = [s for s in caf.sites.filter(slug__in=RELAYS).order_by("slug")]
     partners = {
         m.site_id: m.user
@@ -335,11 +395,11 @@ def replay_history(caf, reasons, sites, advisors, *, first: date, now: datetime,
     }
     booked = []
     day = first
-    while day <= now.date():
+    while day <= today:
         morning = datetime.combine(day, time(7, 0), tzinfo=tz)
         if morning <= now:
             take_snapshots(now=morning, organisation=caf)
-        count = rng.randint(0, 2) if day.weekday() >= 5 else rng.randint(6, 10)
+        count = rng.randint(0, 1) if day.weekday() >= 5 else rng.randint(5, 8)
         for _ in range(count):
             moment = datetime.combine(day, time(8, 30), tzinfo=tz) + timedelta(
                 minutes=rng.randint(0, 9 * 60)
@@ -365,7 +425,11 @@ def _recompute_indicators(caf, first: date, today: date) -> None:
     from voix.commitments import measures, periods
     from voix.commitments.models import Indicator
 
-    starts = sorted({periods.period_start("month", first), periods.period_start("month", today)})
+    # Months wholly replayed, and the running one (a month begun before the demo's first
+    # day keeps the yearly demo results of the commitments app).
+    running = periods.period_start("month", today)
+    first_month = periods.period_start("month", first)
+    starts = sorted({running} | ({first_month} if first_month >= first else set()))
     for indicator in Indicator.objects.filter(
         organisation__isnull=True, source__startswith="appointments."
     ):
@@ -382,10 +446,10 @@ def seed(stdout) -> None:
         return
     now = timezone.now()
     today = timezone.localdate(now)
-    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first = today - timedelta(days=HISTORY_DAYS)
     placed = load_gazetteer(caf)
     services.ensure_settings(caf)
-    with _silent():
+    with _demo_mode():
         advisors = ensure_advisors(caf, sites, since=first - timedelta(days=30))
         reasons = ensure_reasons(caf, sites)
         if Appointment.objects.filter(organisation=caf).exists():

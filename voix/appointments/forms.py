@@ -129,7 +129,7 @@ class SlotSearchForm(DsfrFormMixin, forms.Form):
         },
     )
     conseiller = PersonChoiceField(
-        label="Avec le conseiller (facultatif)",
+        label="Avec le conseiller",
         queryset=User.objects.none(),
         required=False,
         empty_label="Le premier conseiller libre",
@@ -138,7 +138,7 @@ class SlotSearchForm(DsfrFormMixin, forms.Form):
         },
     )
     date = forms.DateField(
-        label="À partir du (facultatif)",
+        label="À partir du",
         required=False,
         input_formats=DATE_FORMATS,
         widget=DateInput,
@@ -184,21 +184,21 @@ class PersonFields(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     phone = forms.CharField(
-        label="Téléphone (facultatif)",
+        label="Téléphone",
         help_text="Obligatoire pour un rendez-vous par téléphone. Ex. 06 12 34 56 78.",
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
     email = forms.EmailField(
-        label="Courriel (facultatif)",
+        label="Courriel",
         help_text="Pour envoyer la confirmation et le rappel. Ex. nom@exemple.fr.",
         required=False,
         error_messages={"invalid": "Le courriel n'est pas valide (ex. nom@exemple.fr)."},
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     note = forms.CharField(
-        label="Note (facultatif)",
+        label="Note",
         help_text="Ce qui aidera le conseiller à préparer le rendez-vous.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -314,7 +314,7 @@ class MoveSearchForm(DsfrFormMixin, forms.Form):
         },
     )
     date = forms.DateField(
-        label="À partir du (facultatif)",
+        label="À partir du",
         required=False,
         input_formats=DATE_FORMATS,
         widget=DateInput,

@@ -31,9 +31,7 @@ def manage_url(appointment: Appointment, *, absolute: bool = True) -> str:
 def appointment_for(token: str) -> Appointment:
     """The appointment behind a manage link, or LinkError with a French message."""
     try:
-        secret = signing.TimestampSigner(salt=SALT).unsign(
-            token, max_age=MANAGE_LINK_DAYS * 86400
-        )
+        secret = signing.TimestampSigner(salt=SALT).unsign(token, max_age=MANAGE_LINK_DAYS * 86400)
     except signing.SignatureExpired as exc:
         raise LinkError(
             "Ce lien a expiré. Utilisez le lien du dernier message reçu, ou appelez-nous."

@@ -12,6 +12,7 @@ appointments still in the future, and the appointment is read again just before 
 message goes (status, version and start time).
 """
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -52,11 +53,11 @@ SUBJECTS = {
 # ------------------------------------------------------------------------- what is said
 
 
-def when(moment: datetime) -> str:
-    """« mardi 1 décembre 2026 à 9h30 » (local time)."""
+def when(moment: datetime, *, year: bool = True) -> str:
+    """« mardi 1 décembre 2026 à 9h30 » (local time; without the year for SMS)."""
     with translation.override("fr"):
         local = timezone.localtime(moment)
-        day = date_format(local, "l j F Y")
+        day = date_format(local, "l j F Y" if year else "l j F")
     minutes = f"{local.minute:02d}" if local.minute else "00"
     return f"{day} à {local.hour}h{minutes}"
 
@@ -68,10 +69,8 @@ def recipients(email: str, phone: str) -> list[tuple[str, str]]:
     if email:
         found.append((Via.EMAIL, email.strip()))
     if phone:
-        try:
+        with contextlib.suppress(ValidationError):  # a landline: no SMS
             found.append((Via.SMS, sms.normalise_phone(phone)))
-        except ValidationError:
-            pass
     return found
 
 
@@ -83,6 +82,7 @@ def context(appointment: Appointment, kind: str) -> dict:
         "organisation": appointment.organisation.name,
         "reason": appointment.reason.label,
         "when": when(appointment.starts_at),
+        "when_short": when(appointment.starts_at, year=False),
         "duration": appointment.reason.duration_minutes,
         "mode": appointment.mode,
         "mode_label": appointment.get_mode_display().lower(),

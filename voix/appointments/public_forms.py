@@ -148,6 +148,7 @@ class WaitlistForm(DsfrFormMixin, AntibotForm):
     def __init__(self, *args, consent_text="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = consent_text
+        self._bound_fields_cache.pop("consent", None)
 
     def clean_email(self):
         return _clean_email(self.cleaned_data.get("email"))

@@ -285,10 +285,10 @@ def available_slots(
     order = np.lexsort((advisor_ids[a], load, epoch))
     a, epoch, bits = a[order], epoch[order], bits[order]
     starts, first_index = np.unique(epoch, return_index=True)
-    if limit is not None:
-        starts, first_index = starts[:limit], first_index[:limit]
     bounds = [*first_index.tolist(), len(epoch)]
-    group_bits = np.bitwise_or.reduceat(bits, first_index) if len(first_index) else []
+    group_bits = np.bitwise_or.reduceat(bits, first_index)
+    if limit is not None:
+        starts = starts[:limit]
     ids = advisor_ids[a].tolist()
     length = reason.duration
     result = []
@@ -611,7 +611,11 @@ def move(
     _check_time(reason, site, mode, starts_at, channel, now)
     if by_user and not reason.bookable_by(Channel.PUBLIC):
         channel = Channel.AGENT  # a reason booked for the user by an agent or a relay
-    before = {"début": appointment.starts_at, "mode": appointment.mode, "site": appointment.site_id}
+    before = {
+        "début": appointment.starts_at.isoformat(),
+        "mode": appointment.mode,
+        "site": appointment.site_id,
+    }
     # the old slot as it was, for the waitlist once the move is committed
     freed = Appointment(
         **{f.attname: getattr(appointment, f.attname) for f in Appointment._meta.concrete_fields}

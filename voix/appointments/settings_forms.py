@@ -273,7 +273,9 @@ class OpeningSlotForm(DsfrFormMixin, forms.ModelForm):
         self.fields["site"].queryset = own_sites(organisation)
         self.fields["reasons"].queryset = Reason.objects.filter(organisation=organisation)
         self.fields["starts"].help_text = "Format 09:00."
-        self.fields["ends"].help_text = "Format 12:00 ; la dernière réservation finit à cette heure."
+        self.fields[
+            "ends"
+        ].help_text = "Format 12:00 ; la dernière réservation finit à cette heure."
         self.fields["valid_from"].help_text = "Format jj/mm/aaaa."
         self.fields["valid_until"].help_text = "Vide : sans date de fin."
         if self.instance.pk:
@@ -330,7 +332,9 @@ class SlotExceptionForm(DsfrFormMixin, forms.Form):
     def __init__(self, *args, slot, **kwargs):
         super().__init__(*args, **kwargs)
         self.slot = slot
-        self.fields["day"].help_text = (
+        self.fields[
+            "day"
+        ].help_text = (
             f"Un {slot.get_weekday_display().lower()} (jour de cette plage), format jj/mm/aaaa."
         )
 
@@ -377,4 +381,3 @@ class AbsenceForm(DsfrFormMixin, forms.ModelForm):
                 f"({timezone.localtime(starts):%d/%m/%Y %H:%M}).",
             )
         return data
-

@@ -75,9 +75,7 @@ def subscribe(
             phone = sms.normalise_phone(phone)
         except ValidationError as exc:
             if appointment is None or not email:
-                errors["phone"] = (
-                    exc.messages[0] + " Un numéro fixe ne peut pas recevoir de SMS."
-                )
+                errors["phone"] = exc.messages[0] + " Un numéro fixe ne peut pas recevoir de SMS."
             phone = ""  # a landline of the appointment: e-mail only
     if not email and not phone and not errors:
         errors["email"] = (
@@ -231,6 +229,7 @@ def _context(entry: WaitlistEntry, slot, site, round_number: int) -> dict:
         "organisation": entry.reason.organisation.name,
         "reason": entry.reason.label,
         "when": when(slot.starts_at),
+        "when_short": when(slot.starts_at, year=False),
         "site_name": site.name,
         "address": f"{site.address}, {site.postcode} {site.commune}",
         "has_appointment": entry.appointment is not None,

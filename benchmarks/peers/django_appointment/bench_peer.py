@@ -24,7 +24,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,14 +41,13 @@ import django  # noqa: E402
 
 django.setup()
 
+from appointment import models as am  # noqa: E402
+from appointment.services import get_available_slots_for_staff  # noqa: E402
+from appointment.utils.db_helpers import get_weekday_num_from_date  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-
-from appointment import models as am  # noqa: E402
-from appointment.services import get_available_slots_for_staff  # noqa: E402
-from appointment.utils.db_helpers import get_weekday_num_from_date  # noqa: E402
 
 MORNING = (9 * 60, 12 * 60)
 AFTERNOON = (13 * 60 + 30, 16 * 60 + 30)
@@ -76,21 +75,31 @@ def build(scenario: dict) -> tuple[list, object]:
     today = timezone.localdate()
     User = get_user_model()
     service = am.Service.objects.create(
-        name="Question sur mon dossier", duration=timedelta(minutes=duration), price=0, currency="EUR"
+        name="Question sur mon dossier",
+        duration=timedelta(minutes=duration),
+        price=0,
+        currency="EUR",
     )
     am.Config.objects.create(slot_duration=duration, lead_time=hm(DAY[0]), finish_time=hm(DAY[1]))
     users = User.objects.bulk_create(
-        [User(username=f"conseiller{i}", first_name="Conseiller", last_name=str(i)) for i in range(advisors)]
+        [
+            User(username=f"conseiller{i}", first_name="Conseiller", last_name=str(i))
+            for i in range(advisors)
+        ]
     )
     staff = am.StaffMember.objects.bulk_create(
         [am.StaffMember(user=u, slot_duration=duration, appointment_buffer_time=0) for u in users]
     )
     through = am.StaffMember.services_offered.through
-    through.objects.bulk_create([through(staffmember_id=s.pk, service_id=service.pk) for s in staff])
+    through.objects.bulk_create(
+        [through(staffmember_id=s.pk, service_id=service.pk) for s in staff]
+    )
     # day_of_week: 0 = Sunday … 6 = Saturday in django-appointment.
     am.WorkingHours.objects.bulk_create(
         [
-            am.WorkingHours(staff_member=s, day_of_week=d, start_time=hm(DAY[0]), end_time=hm(DAY[1]))
+            am.WorkingHours(
+                staff_member=s, day_of_week=d, start_time=hm(DAY[0]), end_time=hm(DAY[1])
+            )
             for s in staff
             for d in range(1, 6)
         ]
@@ -100,7 +109,9 @@ def build(scenario: dict) -> tuple[list, object]:
     workdays = [d for d in window if d.weekday() < 5]
     am.Unavailability.objects.bulk_create(
         [
-            am.Unavailability(staff_member=s, date=d, start_time=hm(MORNING[1]), end_time=hm(AFTERNOON[0]))
+            am.Unavailability(
+                staff_member=s, date=d, start_time=hm(MORNING[1]), end_time=hm(AFTERNOON[0])
+            )
             for s in staff
             for d in workdays
             if d >= today
@@ -115,8 +126,12 @@ def build(scenario: dict) -> tuple[list, object]:
                 if rng.random() < share:
                     requests.append(
                         am.AppointmentRequest(
-                            date=d, start_time=hm(t), end_time=hm(t + duration), service=service,
-                            staff_member=s, id_request=f"r{len(requests)}",
+                            date=d,
+                            start_time=hm(t),
+                            end_time=hm(t + duration),
+                            service=service,
+                            staff_member=s,
+                            id_request=f"r{len(requests)}",
                         )
                     )
     # bulk_create skips the models' save() (which refuses past dates): the history is
@@ -124,8 +139,13 @@ def build(scenario: dict) -> tuple[list, object]:
     requests = am.AppointmentRequest.objects.bulk_create(requests, batch_size=2000)
     am.Appointment.objects.bulk_create(
         [
-            am.Appointment(client=client, appointment_request=r, phone="+33612345678", amount_to_pay=0,
-                           id_request=f"a{n}")
+            am.Appointment(
+                client=client,
+                appointment_request=r,
+                phone="+33612345678",
+                amount_to_pay=0,
+                id_request=f"a{n}",
+            )
             for n, r in enumerate(requests)
         ],
         batch_size=2000,

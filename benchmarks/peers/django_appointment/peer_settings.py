@@ -44,6 +44,4 @@ if _url.scheme.startswith("postgres"):
         }
     }
 else:
-    DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _url.path.lstrip("/")}
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _url.path.lstrip("/")}}

@@ -69,7 +69,9 @@ PAGES = [
         everyone(NOT_FOUND),
     ),
     Page("appointments:public_site", _mode, everyone(OK)),
-    Page("appointments:public_site", lambda w: {**_reason(w), "mode": "pigeon"}, everyone(NOT_FOUND)),
+    Page(
+        "appointments:public_site", lambda w: {**_reason(w), "mode": "pigeon"}, everyone(NOT_FOUND)
+    ),
     Page("appointments:public_slots", _site, everyone(OK)),
     Page(
         "appointments:public_slots",

@@ -68,8 +68,7 @@ def test_availability_lists_free_slots_soonest_first(world, api):
         not (start < world.partner_appointment.ends_at and booked < end)
         or slot["conseillers_libres"] >= 1
         for slot, start, end in (
-            (s, datetime.fromisoformat(s["debut"]), datetime.fromisoformat(s["fin"]))
-            for s in slots
+            (s, datetime.fromisoformat(s["debut"]), datetime.fromisoformat(s["fin"])) for s in slots
         )
     )
     visio = _slots(api, "partenaire", world.rdd_reason, mode="visio", jours=10)
@@ -78,8 +77,13 @@ def test_availability_lists_free_slots_soonest_first(world, api):
 
 def test_availability_refuses_bad_parameters_in_french(world, api):
     response = api(
-        "partenaire", "get", f"{BASE}/disponibilites", motif_id=world.rdd_reason.pk,
-        mode="telephone", jours=0, site_id=world.relay.pk,
+        "partenaire",
+        "get",
+        f"{BASE}/disponibilites",
+        motif_id=world.rdd_reason.pk,
+        mode="telephone",
+        jours=0,
+        site_id=world.relay.pk,
     )
     assert response.status_code == 422
     fields = {line["champ"] for line in response.json()["erreurs"]}

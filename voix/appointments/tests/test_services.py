@@ -366,7 +366,9 @@ def test_a_landline_is_accepted(w):
     assert appointment.phone == "02 43 00 00 00"
 
 
-@pytest.mark.parametrize("phone", ["01", "06 12 34 56", "00 00 00 00 00", "06 12 34 56 78 9", "abc"])
+@pytest.mark.parametrize(
+    "phone", ["01", "06 12 34 56", "00 00 00 00 00", "06 12 34 56 78 9", "abc"]
+)
 def test_an_invalid_phone_is_refused(w, phone):
     with pytest.raises(ValidationError) as excinfo:
         book(w, at(WED, 10), phone=phone)
@@ -558,7 +560,9 @@ def test_moving_keeps_one_appointment_and_bumps_its_version(w):
     assert moved.version == 2
     assert (moved.token, moved.reference) == (token, reference)
     assert Appointment.objects.filter(reference=reference).count() == 1
-    cells = sorted(c for (c,) in Occupancy.objects.filter(appointment=moved).values_list("cell_start"))
+    cells = sorted(
+        c for (c,) in Occupancy.objects.filter(appointment=moved).values_list("cell_start")
+    )
     assert cells == [at(WED, 11, m) for m in (0, 5, 10, 15)]
     wednesday = starts(slots_on(w, WED))
     assert time(10) in wednesday

@@ -278,7 +278,7 @@ def _week_grid(days, entries):
 @role_required(*ROLES)
 def agenda(request):
     """Day or week view, per advisor or per site (GET filters, no JavaScript needed)."""
-    sites = _sites(request.user)
+    sites = _sites(request.user).own_sites()
     advisors = _advisors(sites)
     form = AgendaForm(request.GET or None, advisors=advisors, sites=sites)
     valid = form.is_valid() if form.is_bound else True
@@ -290,7 +290,7 @@ def agenda(request):
     advisor, site = data.get("conseiller"), data.get("site")
     if "conseiller" not in request.GET and "site" not in request.GET:
         advisor, site = _default_choice(request, advisors, sites)
-    if not form.is_bound:
+    if valid:  # show what is displayed, defaults included
         form = AgendaForm(
             initial={"vue": view, "date": day, "conseiller": advisor, "site": site},
             advisors=advisors,
@@ -372,8 +372,17 @@ def agenda(request):
 # ----- one appointment -----------------------------------------------------------------
 
 
+CHOICE_LABELS = {
+    **dict(Mode.choices),
+    **dict(Channel.choices),
+    **dict(Status.choices),
+}
+
+
 def _readable(value):
-    """An audit detail value in French reading (dates in local time)."""
+    """An audit detail value in French reading (dates in local time, choices by name)."""
+    if isinstance(value, str) and value in CHOICE_LABELS:
+        return CHOICE_LABELS[value]
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
@@ -639,6 +648,12 @@ def move(request, pk):
                 exclude=appointment,
                 limit=SLOT_LIMIT,
             )
+            # the appointment's own time is not a move
+            slots = [
+                s
+                for s in slots
+                if s.starts_at != appointment.starts_at or s.site_id != appointment.site_id
+            ]
             days, more = _slot_days(slots)
     params = {"site": site.pk if site else "", "mode": mode or ""}
     return render(
@@ -712,11 +727,8 @@ def book(request):
     alternatives = None
     status = 200 if not search.is_bound or ready else 400
     if request.method == "POST" and ready:
-        if (
-            form.is_valid()
-            and data["mode"] == Mode.PHONE
-            and not form.cleaned_data["phone"].strip()
-        ):
+        form.is_valid()
+        if data["mode"] == Mode.PHONE and not form.cleaned_data.get("phone", "x").strip():
             form.add_error(
                 "phone", "Pour un rendez-vous par téléphone, indiquez le numéro à appeler."
             )

@@ -225,8 +225,11 @@ def manage_move(request, token, appointment):
         week_context(request, slots, lambda slot: f"?debut={slot_param(slot.starts_at)}")
     )
     if starts_at is not None and not context["error"] and not context["taken"]:
-        context["chosen"] = starts_at
-        context["chosen_param"] = slot_param(starts_at)
+        if any(slot.starts_at == starts_at for slot in slots):
+            context["chosen"] = starts_at
+            context["chosen_param"] = slot_param(starts_at)
+        else:
+            context["error"] = "Cet horaire n'est plus libre : choisissez-en un autre ci-dessous."
     return render(
         request,
         "appointments/manage/move.html",

@@ -235,12 +235,14 @@ def _slot_page(request, organisation, slot=None):
         request,
         form,
         save,
-        lambda s: f"Plage du {s.get_weekday_display().lower()} {s.starts:%H:%M}–{s.ends:%H:%M} "
-        f"enregistrée pour {s.advisor}.",
+        lambda s: (
+            f"Plage du {s.get_weekday_display().lower()} {s.starts:%H:%M}–{s.ends:%H:%M} "
+            f"enregistrée pour {s.advisor}."
+        ),
         _back(organisation, "#plages"),
     )
     title = (
-        f"Modifier la plage « {slot} » de {slot.advisor}" if slot else "Nouvelle plage d'ouverture"
+        f"Modifier la plage « {slot} » — {slot.advisor}" if slot else "Nouvelle plage d'ouverture"
     )
     note = (
         "Les rendez-vous déjà pris ne sont pas déplacés : vérifiez l'agenda du conseiller "
@@ -273,13 +275,11 @@ def slot_delete(request, pk):
         except ValidationError as error:
             form_errors_to_messages(request, error)
         else:
-            messages.success(
-                request, f"Plage « {slot} » de {slot.advisor} à {slot.site} supprimée."
-            )
+            messages.success(request, f"Plage « {slot} » ({slot.advisor}, {slot.site}) supprimée.")
         return redirect(_back(organisation, "#plages"))
     return _confirm_page(
         request,
-        f"Supprimer la plage « {slot} » de {slot.advisor}",
+        f"Supprimer la plage « {slot} » — {slot.advisor}",
         f"La plage du {slot} à {slot.site} ne sera plus proposée à la réservation. Les "
         "rendez-vous déjà pris sur cette plage sont conservés : déplacez-les ou annulez-les "
         "depuis l'agenda si besoin. Continuer ?",
@@ -306,7 +306,7 @@ def exception_create(request, pk):
     return done or _form_page(
         request,
         form,
-        f"Exception à la plage « {slot} » de {slot.advisor}",
+        f"Exception à la plage « {slot} » — {slot.advisor}",
         organisation,
         anchor="#plages",
         note="Ce jour-là, la plage ne sera pas proposée à la réservation. Les rendez-vous "
@@ -336,7 +336,7 @@ def absence_create(request):
             ends_at=data["ends_at"],
             label=data["label"],
         ),
-        lambda a: f"Absence de {a.advisor} enregistrée.",
+        lambda a: f"Absence enregistrée pour {a.advisor}.",
         _back(organisation, "#absences"),
     )
     return done or _form_page(
@@ -352,19 +352,17 @@ def absence_create(request):
 
 @editor_required
 def absence_delete(request, pk):
-    absence = get_object_or_404(
-        Absence.objects.select_related("organisation", "advisor"), pk=pk
-    )
+    absence = get_object_or_404(Absence.objects.select_related("organisation", "advisor"), pk=pk)
     organisation = _check(request, absence.organisation)
     if request.method == "POST":
         services.delete_absence(request.user, absence)
-        messages.success(request, f"Absence de {absence.advisor} supprimée.")
+        messages.success(request, f"Absence supprimée pour {absence.advisor}.")
         return redirect(_back(organisation, "#absences"))
     starts = timezone.localtime(absence.starts_at)
     ends = timezone.localtime(absence.ends_at)
     return _confirm_page(
         request,
-        f"Supprimer l'absence de {absence.advisor}",
+        f"Supprimer une absence — {absence.advisor}",
         f"L'absence du {starts:%d/%m/%Y %H:%M} au {ends:%d/%m/%Y %H:%M} sera supprimée : les "
         "créneaux du conseiller redeviendront réservables sur cette période. Continuer ?",
         "Supprimer l'absence",
