@@ -225,7 +225,8 @@ def main():
             f"BENCH appointments.booking.postgresql clients={CLIENTS} advisors={ADVISORS} "
             f"week_capacity={capacity} bookings={booked} wall_s={wall:.1f} "
             f"per_s={booked / wall:.1f} collisions={collisions} errors={errors} "
-            f"double_bookings={overlapping} wrong_cells={wrong_cells}",
+            f"double_bookings={overlapping} wrong_cells={wrong_cells} "
+            f"load1={os.getloadavg()[0]:.1f}",
             flush=True,
         )
         connections.close_all()

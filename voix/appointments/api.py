@@ -15,6 +15,7 @@ reason, site, start, name and phone or e-mail, still active) answers 200 with th
 appointment instead of booking twice. See docs/appointments.md for curl examples.
 """
 
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -306,10 +307,8 @@ def _same_booking(reason, site, payload, channel, relay):
         return None
     contact = Q(pk__in=[])
     if payload.telephone.strip():
-        try:
+        with suppress(ValidationError):  # a wrong number is refused by the booking itself
             contact |= Q(phone=services.normalise_phone_any(payload.telephone))
-        except ValidationError:
-            pass
     if payload.courriel.strip():
         contact |= Q(email__iexact=payload.courriel.strip())
     return (

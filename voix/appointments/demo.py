@@ -17,8 +17,9 @@ appointments' indicators are computed for this month (and last month when the th
 cover it wholly).
 
 No message is sent for these fictitious people: the notification hook is switched off
-while the demo books (so are repeated calendar reads, see _demo_mode). Seeded random generator; idempotent (nothing is booked again once the demo
-Caf has appointments). Runs in a few seconds.
+while the demo books (so are repeated calendar reads, see _demo_mode). Seeded random
+generator; idempotent (nothing is booked again once the demo Caf has appointments). About
+110 bookings, a few seconds.
 """
 
 import io
@@ -345,10 +346,10 @@ def _book_one(rng, moment, caf, reasons, sites, relays, partners, agents) -> App
         site = sites["laval-siege"]  # the siège receives the most
     mode = _weighted(rng, [(m, w) for m, w in MODE_WEIGHTS.items() if m in reason.modes()])
     # People take one of the first free slots from the day they have in mind: soon, or in
-    # a week or three (looking at two days only keeps the demo quick).
+    # a week or three (looking at four days only keeps the demo quick).
     wanted = timezone.localdate(moment) + timedelta(days=rng.choice(LEAD_DAYS))
     slots = services.available_slots(
-        reason, site, mode=mode, channel=channel, now=moment, start=wanted, days=2, limit=8
+        reason, site, mode=mode, channel=channel, now=moment, start=wanted, days=4, limit=8
     )
     if not slots:
         return None

@@ -9,6 +9,10 @@ from voix.core.forms import DsfrFormMixin
 from .antibot import AntibotForm
 from .models import Mode
 
+PHONE_NEEDED = (
+    "Pour un rendez-vous par téléphone, indiquez le numéro où le conseiller vous appellera."
+)
+
 
 def _clean_email(value: str) -> str:
     value = (value or "").strip()
@@ -86,9 +90,13 @@ class BookingForm(DsfrFormMixin, AntibotForm):
             "J'accepte que ces coordonnées soient utilisées pour ce rendez-vous."
         )
         if mode == Mode.PHONE:
-            self.fields[
-                "phone"
-            ].help_text = "Le conseiller vous appellera à ce numéro. Exemple : 06 12 34 56 78"
+            phone = self.fields["phone"]
+            phone.required = True
+            phone.error_messages["required"] = PHONE_NEEDED
+            phone.help_text = "Le conseiller vous appellera à ce numéro. Exemple : 06 12 34 56 78"
+        # The DSFR mixin made the bound fields before these labels were set.
+        self._bound_fields_cache.pop("consent", None)
+        self._bound_fields_cache.pop("phone", None)
 
     def clean_email(self):
         return _clean_email(self.cleaned_data.get("email"))
@@ -104,11 +112,7 @@ class BookingForm(DsfrFormMixin, AntibotForm):
         phone, email = data.get("phone", "").strip(), data.get("email", "").strip()
         data["phone"], data["email"] = phone, email
         if self.mode == Mode.PHONE and not phone and "phone" not in self.errors:
-            self.add_error(
-                "phone",
-                "Pour un rendez-vous par téléphone, indiquez le numéro où le conseiller "
-                "vous appellera.",
-            )
+            self.add_error("phone", PHONE_NEEDED)
         elif not phone and not email and "phone" not in self.errors:
             self.add_error(
                 "phone",

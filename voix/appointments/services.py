@@ -53,6 +53,7 @@ from .models import (
 )
 
 CELL_MINUTES = 5
+MAX_DURATION = timedelta(minutes=240)  # the longest a reason may last (save_reason)
 SLOT_TAKEN = "Ce créneau vient d'être réservé. Choisissez un autre horaire."
 AGENT_HORIZON_DAYS = 90  # agents may book further ahead than the public
 ADVISOR_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
@@ -141,12 +142,14 @@ def available_slots(
     limit: int | None = None,
     exclude: Appointment | None = None,
     ignore_busy: bool = False,
+    calendar: workdays.WorkCalendar | None = None,
 ) -> list[Slot]:
     """The free start times of *reason* at *site*, soonest first (see the module docstring).
 
     ``start``/``days`` narrow the local days looked at (default: the whole booking window);
     ``exclude`` leaves one appointment out of the busy time (moving it); ``ignore_busy``
-    gives the opening grid whatever is booked (to tell « taken » from « never offered »).
+    gives the opening grid whatever is booked (to tell « taken » from « never offered »);
+    ``calendar`` spares the site's calendar queries when the caller has it already.
 
     Local days are indexed 0…D-1 and advisors 0…A-1; the busy time is a boolean array of
     5-minute cells [A, D, 288] whose running sum tells in one subtraction whether a
@@ -162,7 +165,7 @@ def available_slots(
         or not reason.sites.filter(pk=site.pk).exists()
     ):
         return []
-    cal = site.calendar()
+    cal = calendar or site.calendar()
     tz = cal.tz
     earliest, latest = _window(reason, channel, now)
     first = max(start or earliest.astimezone(tz).date(), earliest.astimezone(tz).date())
@@ -172,8 +175,10 @@ def available_slots(
     if last < first:
         return []
 
-    slots = OpeningSlot.objects.filter(site=site, valid_from__lte=last).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=first)
+    slots = (
+        OpeningSlot.objects.order_by()
+        .filter(site=site, valid_from__lte=last)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
     )
     if advisor is not None:
         slots = slots.filter(advisor=advisor)
@@ -223,16 +228,22 @@ def available_slots(
     range_start, range_end = int(midnights[0]), int(midnights[-1]) + 86400
 
     busy = np.zeros((len(advisor_ids), n_days, CELLS_PER_DAY), dtype=bool)
-    absences = Absence.objects.filter(
-        advisor_id__in=advisor_ids.tolist(),
-        starts_at__lt=datetime.fromtimestamp(range_end, UTC),
-        ends_at__gt=datetime.fromtimestamp(range_start, UTC),
-    ).values_list("advisor_id", Epoch("starts_at"), Epoch("ends_at"))
+    absences = (
+        Absence.objects.order_by()
+        .filter(
+            advisor_id__in=advisor_ids.tolist(),
+            starts_at__lt=datetime.fromtimestamp(range_end, UTC),
+            ends_at__gt=datetime.fromtimestamp(range_start, UTC),
+        )
+        .values_list("advisor_id", Epoch("starts_at"), Epoch("ends_at"))
+    )
     rows = _raw_rows(absences)
     if not ignore_busy:
-        booked = Appointment.objects.filter(
+        booked = Appointment.objects.order_by().filter(
             advisor_id__in=advisor_ids.tolist(),
             status__in=HOLDING_STATUSES,
+            # a reason lasts 240 minutes at most: this bound lets the index skip history
+            starts_at__gte=datetime.fromtimestamp(range_start, UTC) - MAX_DURATION,
             starts_at__lt=datetime.fromtimestamp(range_end, UTC),
             ends_at__gt=datetime.fromtimestamp(range_start, UTC),
         )
@@ -252,14 +263,19 @@ def available_slots(
         if d not in closed:
             open_days[d.weekday()].append((i, d))
     a, d, m, bits = [], [], [], []
+    skipped_slots = {pk for pk, _ in skipped}
+    valid_days = {}  # (weekday, valid from, valid until) -> day indexes: shared by advisors
     for pk, advisor_id, weekday, starts, ends, valid_from, valid_until, slot_bits in slots:
-        day_idx = [
-            i
-            for i, day in open_days[weekday]
-            if valid_from <= day
-            and (valid_until is None or day <= valid_until)
-            and (pk, day) not in skipped
-        ]
+        key = (weekday, valid_from, valid_until)
+        if key not in valid_days:
+            valid_days[key] = [
+                i
+                for i, day in open_days[weekday]
+                if valid_from <= day and (valid_until is None or day <= valid_until)
+            ]
+        day_idx = valid_days[key]
+        if pk in skipped_slots:
+            day_idx = [i for i in day_idx if (pk, day_list[i]) not in skipped]
         minutes = range(_minutes(starts), _minutes(ends) - duration + 1, duration)
         count = len(day_idx) * len(minutes)
         if not count:
@@ -427,8 +443,9 @@ def _check_person(channel, *, full_name, phone, email, consent, relay, referral_
     return cleaned
 
 
-def _check_time(reason, site, mode, starts_at, channel, now):
-    """Refuse a start in the past, on a closed day or outside the booking window."""
+def _check_time(reason, site, mode, starts_at, channel, now) -> workdays.WorkCalendar:
+    """Refuse a start in the past, on a closed day or outside the booking window; returns
+    the site's calendar for the next steps."""
     if mode not in reason.modes():
         raise ValidationError({"mode": "Ce mode de rendez-vous n'est pas proposé pour ce motif."})
     if not reason.sites.filter(pk=site.pk).exists():
@@ -459,6 +476,7 @@ def _check_time(reason, site, mode, starts_at, channel, now):
                 f"{days} jours à l'avance."
             }
         )
+    return cal
 
 
 def _free_reference() -> str:
@@ -480,11 +498,19 @@ def _occupy(appointment: Appointment) -> None:
     Occupancy.objects.bulk_create(cells)
 
 
-def _free_advisors(reason, site, mode, starts_at, channel, now, advisor=None, exclude=None):
+def _free_advisors(reason, site, mode, starts_at, channel, now, cal, advisor=None, exclude=None):
     """Advisors free at *starts_at* (best first), or a ValidationError when nobody
     receives then for this reason, or SlotTaken when they are all booked."""
-    local_day = timezone.localtime(starts_at, site.calendar().tz).date()
-    kwargs = dict(mode=mode, channel=channel, start=local_day, days=1, now=now, advisor=advisor)
+    local_day = timezone.localtime(starts_at, cal.tz).date()
+    kwargs = dict(
+        mode=mode,
+        channel=channel,
+        start=local_day,
+        days=1,
+        now=now,
+        advisor=advisor,
+        calendar=cal,
+    )
     for slot in available_slots(reason, site, exclude=exclude, **kwargs):
         if slot.starts_at == starts_at:
             return list(slot.advisor_ids)
@@ -549,8 +575,8 @@ def book(
         referral_note=referral_note,
         reason=reason,
     )
-    _check_time(reason, site, mode, starts_at, channel, now)
-    candidates = _free_advisors(reason, site, mode, starts_at, channel, now, advisor=advisor)
+    cal = _check_time(reason, site, mode, starts_at, channel, now)
+    candidates = _free_advisors(reason, site, mode, starts_at, channel, now, cal, advisor=advisor)
     for advisor_id in candidates:
         try:
             with transaction.atomic():
@@ -608,7 +634,7 @@ def move(
     mode = mode or appointment.mode
     channel = Channel.PUBLIC if by_user else Channel.AGENT
     reason = appointment.reason
-    _check_time(reason, site, mode, starts_at, channel, now)
+    cal = _check_time(reason, site, mode, starts_at, channel, now)
     if by_user and not reason.bookable_by(Channel.PUBLIC):
         channel = Channel.AGENT  # a reason booked for the user by an agent or a relay
     before = {
@@ -620,7 +646,9 @@ def move(
     freed = Appointment(
         **{f.attname: getattr(appointment, f.attname) for f in Appointment._meta.concrete_fields}
     )
-    candidates = _free_advisors(reason, site, mode, starts_at, channel, now, exclude=appointment)
+    candidates = _free_advisors(
+        reason, site, mode, starts_at, channel, now, cal, exclude=appointment
+    )
     if appointment.advisor_id in candidates:  # keep the same advisor when possible
         candidates.remove(appointment.advisor_id)
         candidates.insert(0, appointment.advisor_id)

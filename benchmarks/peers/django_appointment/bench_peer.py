@@ -14,6 +14,7 @@ weekday, so the lunch break is one Unavailability per staff member and working d
 - 40 StaffMember, WorkingHours Monday–Friday 09:00–16:30, Unavailability 12:00–13:30 on each
   working day of the window, slot_duration 20;
 - one Service of 20 minutes offered by all of them;
+- the public holidays of the window as DayOff rows (it has no holiday calendar);
 - about half of the 20-minute starts of every staff member already booked (AppointmentRequest
   + Appointment), in the window and over the history before it.
 """
@@ -24,7 +25,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +116,14 @@ def build(scenario: dict) -> tuple[list, object]:
             for s in staff
             for d in workdays
             if d >= today
+        ]
+    )
+    # public holidays: a DayOff per staff member (django-appointment has no holiday calendar)
+    am.DayOff.objects.bulk_create(
+        [
+            am.DayOff(staff_member=s, start_date=day, end_date=day, description="Jour férié")
+            for s in staff
+            for day in map(date.fromisoformat, scenario.get("holidays", []))
         ]
     )
     starts = grid_starts(duration)

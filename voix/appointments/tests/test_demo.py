@@ -75,7 +75,7 @@ def test_the_demo_sites_are_on_the_map_and_snapshots_and_indicators_exist(demo):
     caf, _ = demo
     assert caf.sites.get(slug="laval-siege").latitude is not None
     assert (
-        AvailabilitySnapshot.objects.filter(organisation=caf).values("day").distinct().count() >= 28
+        AvailabilitySnapshot.objects.filter(organisation=caf).values("day").distinct().count() >= 21
     )
     assert AvailabilitySnapshot.objects.filter(
         organisation=caf, first_available_at__isnull=False

@@ -183,6 +183,13 @@ def test_the_public_pages_need_no_javascript(world, client):
     assert 'method="post"' in html
     assert "Ne pas remplir" in html
     assert 'tabindex="-1"' in html
+    assert "J'accepte que la Caf utilise ces coordonnées" in html  # the consent wording
+
+
+def test_the_consent_wording_is_the_organisations(world, client):
+    services.save_settings(None, world.caf, consent_text="Texte de consentement de la Caf test.")
+    html = text(client.get(details_url(world, first_slot(world).starts_at)))
+    assert "Texte de consentement de la Caf test." in html
 
 
 # ----- booking --------------------------------------------------------------------------

@@ -595,3 +595,62 @@ def test_moving_checks_the_calendar_like_booking(w):
     services.cancel(None, appointment, reason_text="Empêchement")
     with pytest.raises(ValidationError):
         services.move(None, appointment, starts_at=at(THU, 10), now=NOW)
+
+
+# ------------------------------------------------------------------- clocks, statuses, arrival
+
+
+@pytest.mark.parametrize(
+    "travel, monday",
+    [
+        (datetime(2030, 3, 25, 10, tzinfo=PARIS), date(2030, 4, 1)),  # after summer time starts
+        (datetime(2030, 10, 21, 10, tzinfo=PARIS), date(2030, 10, 28)),  # after it ends
+    ],
+)
+def test_slots_keep_local_hours_across_clock_changes(w, time_machine, travel, monday):
+    time_machine.move_to(travel, tick=False)
+    week = services.available_slots(
+        w.rdv_reason, w.site, start=monday - timedelta(days=3), days=4, now=travel
+    )
+    friday, after = monday - timedelta(days=3), monday
+    assert starts(s for s in week if s.starts_at.astimezone(PARIS).date() == friday) == (
+        MORNING + AFTERNOON
+    )
+    assert starts(s for s in week if s.starts_at.astimezone(PARIS).date() == after) == (
+        MORNING + AFTERNOON
+    )
+    appointment = book(w, at(after, 9), now=travel)
+    assert appointment.starts_at == at(after, 9)
+    assert len(by_start(slots_on(w, after, now=travel))[time(9)]) == 1  # one advisor left
+
+
+def test_honoured_and_no_show_are_recorded_only_from_the_start(w, time_machine):
+    appointment = book(w, at(WED, 10))
+    with pytest.raises(ValidationError):
+        services.set_status(None, appointment, Status.HONOURED, now=at(WED, 9, 59))
+    services.set_status(None, appointment, Status.NO_SHOW, now=at(WED, 10))
+    appointment.refresh_from_db()
+    assert appointment.status == Status.NO_SHOW
+    assert Occupancy.objects.filter(appointment=appointment).count() == 4  # the time was held
+
+
+def test_a_user_cannot_cancel_once_the_appointment_has_started(w, time_machine):
+    appointment = book(w, at(WED, 10))
+    time_machine.move_to(at(WED, 10, 5), tick=False)
+    with pytest.raises(ValidationError):
+        services.cancel(None, appointment, by_user=True)
+    with pytest.raises(ValidationError):
+        services.move(None, appointment, starts_at=at(THU, 10), now=at(WED, 10, 5), by_user=True)
+
+
+def test_arrival_puts_an_on_site_appointment_of_today_in_the_queue(w, time_machine):
+    appointment = book(w, at(WED, 10))
+    by_phone = book(w, at(WED, 10, 20), mode=Mode.PHONE)
+    with pytest.raises(ValidationError):
+        services.check_in(None, appointment, now=at(TUE, 10))  # not today
+    with pytest.raises(ValidationError):
+        services.check_in(None, by_phone, now=at(WED, 10))  # not on site
+    ticket = services.check_in(None, appointment, now=at(WED, 9, 50))
+    assert ticket.pk
+    appointment.refresh_from_db()
+    assert appointment.checked_in_at == at(WED, 9, 50)
