@@ -24,17 +24,15 @@ generator; idempotent (nothing is booked again once the demo Caf has appointment
 
 import io
 import random
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from unittest import mock
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
 from voix.core import services as core_services
-from voix.core.models import Commune, Membership, Organisation, Role, Site, User
+from voix.core.models import Commune, Membership, Organisation, Role, User
 
 from . import services
 from .management.commands.snapshot_availability import take_snapshots
@@ -308,26 +306,6 @@ def ensure_reasons(caf, sites) -> dict[str, Reason]:
 # ----- history -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _demo_mode():
-    """No confirmation, cancellation or waitlist message for the demo's fictitious people;
-    and each site's working-day calendar read once (the engine reads it at every step, three
-    queries each time; nothing changes them while the demo books)."""
-    calendars = {}
-    plain = Site.calendar
-
-    def calendar(site):
-        if site.pk not in calendars:
-            calendars[site.pk] = plain(site)
-        return calendars[site.pk]
-
-    with (
-        mock.patch.object(services, "_notify", lambda *args, **kwargs: None),
-        mock.patch.object(Site, "calendar", calendar),
-    ):
-        yield
-
-
 def _person(rng):
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     plain = f"{first}.{last}".lower().translate(str.maketrans("éèëï", "eeei"))
@@ -450,7 +428,7 @@ def seed(stdout) -> None:
     first = today - timedelta(days=HISTORY_DAYS)
     placed = load_gazetteer(caf)
     services.ensure_settings(caf)
-    with _demo_mode():
+    with services.without_messages():
         advisors = ensure_advisors(caf, sites, since=first - timedelta(days=30))
         reasons = ensure_reasons(caf, sites)
         if Appointment.objects.filter(organisation=caf).exists():

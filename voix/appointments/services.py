@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -532,7 +534,24 @@ def _alternatives(reason, site, mode, channel, now, around) -> list[Slot]:
     return later[:3] or slots[:3]
 
 
+_quiet = ContextVar("appointments_quiet", default=False)
+
+
+@contextmanager
+def without_messages():
+    """Book, move or cancel without any message to the people (the demo's fictitious
+    people, bulk corrections): no confirmation, change, cancellation nor waitlist alert."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
 def _notify(appointment: Appointment, kind: str, *, freed: bool = False) -> None:
+    if _quiet.get():
+        return
+
     def send():
         from . import notifications, waitlist
 
@@ -678,7 +697,8 @@ def move(
         except IntegrityError:
             continue
         _notify(locked, Notification.Kind.CHANGE)
-        transaction.on_commit(partial(_waitlist_freed, freed))
+        if not _quiet.get():
+            transaction.on_commit(partial(_waitlist_freed, freed))
         appointment.refresh_from_db()
         return locked
     raise SlotTaken(_alternatives(reason, site, mode, channel, now, starts_at))
@@ -747,7 +767,7 @@ def set_status(actor, appointment: Appointment, status: str, *, now: datetime | 
                     "redevenir prévu."
                 ) from exc
         record_event(actor, "rendez_vous.statut", locked, changes={"statut": [previous, status]})
-    if status == Status.EXCUSED and previous == Status.PLANNED:
+    if status == Status.EXCUSED and previous == Status.PLANNED and not _quiet.get():
         transaction.on_commit(lambda: _waitlist_freed(locked))
     appointment.refresh_from_db()
     return locked

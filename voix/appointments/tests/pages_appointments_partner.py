@@ -108,3 +108,20 @@ PAGES = [
         method="post",
     ),
 ]
+
+
+# The appointments API: without a token, every route answers 401 (tokens, roles and
+# scoping are tested in test_api.py).
+UNAUTHORIZED = 401
+API_ANSWER = {persona: UNAUTHORIZED for persona in partner_only()}
+PAGES += [
+    Page("api:api_appointment_reasons", expect=API_ANSWER),
+    Page("api:api_appointment_availability", expect=API_ANSWER),
+    Page("api:api_appointment_book", expect=API_ANSWER, method="post"),
+    Page("api:api_appointments", expect=API_ANSWER),
+    Page(
+        "api:api_appointment",
+        lambda w: {"reference": w.appointment.reference},
+        API_ANSWER,
+    ),
+]

@@ -643,3 +643,18 @@ def test_the_menu_and_home_offer_the_agenda_to_those_who_hold_appointments(world
         assert f'href="{agenda_url()}"' not in html, persona
     html = client_for("agent").get(agenda_url()).content.decode()
     assert f'href="{agenda_url()}" aria-current="page">Rendez-vous</a>' in html
+
+
+def test_the_agenda_booking_link_preselects_site_and_advisor(world, client_for):
+    response, html = page(
+        client_for("agent"),
+        book_url(),
+        site=world.site.pk,
+        conseiller=world.advisor2.pk,
+        date="2026-12-01",
+    )
+    assert response.status_code == 200
+    assert f'<option value="{world.site.pk}" selected>' in html
+    assert f'<option value="{world.advisor2.pk}" selected>' in html
+    assert 'value="2026-12-01"' in html
+    assert "erreurs" not in html  # no reason yet is not an error

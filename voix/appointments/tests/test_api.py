@@ -208,3 +208,14 @@ def test_one_booking_by_reference_inside_the_scope_only(world, api):
 
 def test_no_token_gets_401(world, client):
     assert client.get(f"{BASE}/motifs").status_code == 401
+
+
+def test_the_list_is_bounded_by_its_dates(world, api):
+    day = world.appointment.starts_at.astimezone(world.site.calendar().tz).date()
+    same_day = api("agent", "get", BASE, du=day.isoformat(), au=day.isoformat())
+    assert world.appointment.reference in {row["reference"] for row in same_day.json()}
+    before = api("agent", "get", BASE, du="2020-01-01", au="2020-01-31")
+    assert before.status_code == 200 and before.json() == []
+    reversed_dates = api("agent", "get", BASE, du="2026-03-10", au="2026-03-01")
+    assert reversed_dates.status_code == 422
+    assert reversed_dates.json()["erreurs"][0]["champ"] == "au"
