@@ -198,6 +198,10 @@ SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_HTTP_SENDER = os.environ.get("SMS_HTTP_SENDER", "Voix")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    config_error("SMS_HTTP_URL", "obligatoire avec SMS_BACKEND=http (adresse https://…).")
+if SMS_BACKEND == "http" and not SMS_HTTP_TOKEN:
+    config_error("SMS_HTTP_TOKEN", "obligatoire avec SMS_BACKEND=http.")
 
 # Video appointments: the meeting link of each appointment, from this template ({jeton}:
 # a unique secret, {reference}: the appointment's reference); an organisation may set its own.

@@ -40,6 +40,7 @@ Via = Notification.Via
 State = Notification.State
 
 MAX_ATTEMPTS = 3  # a failed message is tried again by the sweep, up to this many times
+STALE = "Non envoyé : "  # the log's error when a message was held back (too late, changed)
 DEFAULT_REMINDER_HOURS = BookingSettings._meta.get_field("reminder_hours").default
 
 SUBJECTS = {
@@ -217,7 +218,7 @@ def send_message(appointment_id: int, kind: str, version: int, *, now=None) -> i
             continue  # another worker has this one
         fresh = _current(appointment_id, kind, version, _moment(now))
         if fresh is None:
-            _refuse(note, "Non envoyé : le rendez-vous a commencé ou a changé entre-temps.")
+            _refuse(note, STALE + "le rendez-vous a commencé ou a changé entre-temps.")
             continue
         sent += deliver(note, _sender(fresh, kind, via, to))
     return sent
@@ -242,7 +243,9 @@ def reminder_hours() -> dict[int, int]:
 
 def due_reminders(now: datetime):
     """Planned appointments starting within their organisation's reminder delay, still
-    in the future, without a reminder for their current version yet."""
+    in the future, without a reminder for their current version yet — nor a confirmation
+    or change of that version sent inside the delay (booked or moved late: that message
+    already told them, a reminder minutes later would be noise)."""
     hours = reminder_hours()
     future = Appointment.objects.filter(status=Status.PLANNED, starts_at__gt=now)
     organisations = future.order_by().values_list("organisation_id", flat=True).distinct()
@@ -251,9 +254,16 @@ def due_reminders(now: datetime):
     )
     for organisation_id in sorted(set(organisations)):
         delay = timedelta(hours=hours.get(organisation_id, DEFAULT_REMINDER_HOURS))
+        told_late = Notification.objects.filter(
+            appointment=OuterRef("pk"),
+            kind__in=[Kind.CONFIRMATION, Kind.CHANGE],
+            version=OuterRef("version"),
+            created_at__gt=OuterRef("starts_at") - delay,
+        )
         yield from (
             future.filter(organisation_id=organisation_id, starts_at__lte=now + delay)
             .exclude(Exists(already))
+            .exclude(Exists(told_late))
             .select_related("organisation", "site", "reason")
             .order_by("starts_at", "pk")
         )
@@ -273,12 +283,16 @@ def retry_failed(now: datetime | None = None) -> int:
     """Try again the messages that failed (operator down, SMTP refused), at most
     MAX_ATTEMPTS times each, while they still make sense. Returns the messages sent."""
     moment = _moment(now)
-    candidates = Notification.objects.filter(
-        state=State.FAILED,
-        attempts__lt=MAX_ATTEMPTS,
-        appointment__isnull=False,
-        appointment__starts_at__gt=moment,
-    ).select_related("appointment")
+    candidates = (
+        Notification.objects.filter(
+            state=State.FAILED,
+            attempts__lt=MAX_ATTEMPTS,
+            appointment__isnull=False,
+            appointment__starts_at__gt=moment,
+        )
+        .exclude(error__startswith=STALE)  # held back on purpose, not a delivery failure
+        .select_related("appointment")
+    )
     sent = 0
     for note in list(candidates):
         won = Notification.objects.filter(
@@ -289,7 +303,7 @@ def retry_failed(now: datetime | None = None) -> int:
         note.refresh_from_db()
         appointment = _current(note.appointment_id, note.kind, note.version, _moment(now))
         if appointment is None:
-            _refuse(note, "Non renvoyé : le rendez-vous a commencé ou a changé entre-temps.")
+            _refuse(note, STALE + "le rendez-vous a commencé ou a changé entre-temps.")
             continue
         sent += deliver(note, _sender(appointment, note.kind, note.via, note.to))
     return sent

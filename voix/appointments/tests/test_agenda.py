@@ -287,6 +287,8 @@ def test_moving_to_a_free_slot(world, client_for):
     ).exists()
     html = unescape(client.get(response["Location"]).content.decode())
     assert "Rendez-vous déplacé au 30/11/2026 à 14:00" in html
+    # the history says where it was, in words
+    assert "avant : début : 30/11/2026 10:00, mode : Sur place, site : Siège test" in html
     assert "Rendez-vous déplacé" in html
 
 
@@ -658,3 +660,34 @@ def test_the_agenda_booking_link_preselects_site_and_advisor(world, client_for):
     assert f'<option value="{world.advisor2.pk}" selected>' in html
     assert 'value="2026-12-01"' in html
     assert "erreurs" not in html  # no reason yet is not an error
+
+
+def test_an_agent_narrowed_to_another_site_sees_only_that_site(world, client):
+    from voix.core import services as core_services
+    from voix.core.models import Role
+
+    antenna = core_services.create_site(
+        None,
+        world.caf,
+        name="Antenne test",
+        slug="antenne",
+        kind="antenne",
+        address="2 rue C",
+        postcode="53200",
+        commune="Château-Gontier",
+        insee_code="53062",
+    )
+    person = core_services.create_person(
+        None, email="antenne@test.localhost", full_name="Agent Antenne", password="x-2026-long"
+    )
+    core_services.add_membership(None, person, world.caf, Role.AGENT, site=antenna)
+    client.force_login(person)
+    assert client.get(detail_url(world.appointment)).status_code == 404
+    response, html = page(client, agenda_url(), site=world.site.pk)
+    assert response.status_code == 400  # the siège is not in their list
+    assert "Camille Usager" not in html
+    _, html = page(client, agenda_url())
+    assert "Agenda — Antenne test" in html
+    # an administrator of the whole organisation sees every site
+    client.force_login(world.people["admin"])
+    assert client.get(detail_url(world.appointment)).status_code == 200

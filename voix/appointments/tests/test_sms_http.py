@@ -140,3 +140,37 @@ def test_missing_settings_are_explained(settings, url, token, expected):
     settings.SMS_HTTP_TOKEN = token
     with pytest.raises(ImproperlyConfigured, match=expected):
         sms.get_backend()
+
+
+def test_through_the_delivery_log_a_refusal_is_recorded_then_retried(
+    world, gateway, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from voix.appointments import notifications, services
+    from voix.appointments.models import Channel, Mode, Notification
+
+    gateway.status = 503
+    slot = services.first_available(world.rdv_reason, world.site)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = services.book(
+            None,
+            world.rdv_reason,
+            site=world.site,
+            mode=Mode.ON_SITE,
+            starts_at=slot.starts_at,
+            channel=Channel.PUBLIC,
+            full_name="Camille Usager",
+            phone="06 12 34 56 78",
+            email="camille@example.org",
+            consent=True,
+        )
+    assert len(mail.outbox) == 1
+    note = Notification.objects.get(appointment=appointment, via="sms")
+    assert note.state == "echec" and "réponse HTTP 503" in note.error
+    gateway.status = 200
+    assert notifications.retry_failed() == 1
+    note.refresh_from_db()
+    assert note.state == "envoye" and note.attempts == 2
+    body = json.loads(gateway.requests[-1]["body"])
+    assert body["to"] == "+33612345678" and "/mon-rendez-vous/" in body["text"]

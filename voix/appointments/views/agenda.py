@@ -15,17 +15,19 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from voix.core import workdays
-from voix.core.models import AuditEvent, Membership, Role
+from voix.core.models import AuditEvent, Membership, Organisation, Role
 from voix.core.scoping import (
     get_scoped_or_404,
     has_role,
     organisations_with_role,
+    scope_for,
     visible_sites,
 )
 from voix.core.views import role_required
@@ -65,13 +67,35 @@ def _organisations(user):
     return organisations_with_role(user, *ROLES)
 
 
-def _sites(user):
-    """The active sites of the organisations where *user* holds appointments."""
-    return (
-        visible_sites(user)
-        .filter(organisation__in=_organisations(user), is_active=True)
-        .order_by("organisation__name", "name")
-    )
+def _below(organisation_ids) -> set:
+    """The organisations *organisation_ids* and every organisation under them."""
+    found, frontier = set(organisation_ids), set(organisation_ids)
+    while frontier:
+        frontier = (
+            set(Organisation.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            - found
+        )
+        found |= frontier
+    return found
+
+
+def _sites(user, *, active_only=True):
+    """The sites whose appointments *user* holds: every site of an organisation where they
+    are agent, manager or administrator for the whole organisation (and the organisations
+    under it), only their own site where that membership is narrowed to one site."""
+    sites = visible_sites(user).filter(organisation__in=_organisations(user))
+    if active_only:
+        sites = sites.filter(is_active=True)
+    if not scope_for(user).everything:
+        memberships = list(
+            Membership.objects.filter(user=user, role__in=ROLES).values_list(
+                "organisation_id", "site_id"
+            )
+        )
+        whole = _below({org for org, site in memberships if site is None})
+        narrowed = {site for _org, site in memberships if site is not None}
+        sites = sites.filter(Q(organisation__in=whole) | Q(pk__in=narrowed))
+    return sites.order_by("organisation__name", "name")
 
 
 def _advisors(sites):
@@ -98,6 +122,8 @@ def _appointment_for(request, pk) -> Appointment:
     )
     if not has_role(request.user, *ROLES, organisation=appointment.organisation):
         raise PermissionDenied("Les rendez-vous sont réservés aux agents de l'organisme.")
+    if not _sites(request.user, active_only=False).filter(pk=appointment.site_id).exists():
+        raise Http404("Introuvable.")  # an agent narrowed to another site of the organisation
     return appointment
 
 
@@ -305,7 +331,7 @@ def agenda(request):
     tz = timezone.get_current_timezone()
     appointments = (
         Appointment.objects.filter(
-            organisation__in=_organisations(request.user),
+            site__in=_sites(request.user, active_only=False),
             starts_at__lt=datetime.combine(last + timedelta(days=1), time(0), tz),
             ends_at__gt=datetime.combine(first, time(0), tz),
         )
@@ -379,8 +405,11 @@ CHOICE_LABELS = {
 }
 
 
-def _readable(value):
-    """An audit detail value in French reading (dates in local time, choices by name)."""
+def _readable(value, key="", sites=None):
+    """An audit detail value in French reading (dates in local time, choices and sites by
+    name)."""
+    if key == "site" and isinstance(value, int) and sites and value in sites:
+        return sites[value]
     if isinstance(value, str) and value in CHOICE_LABELS:
         return CHOICE_LABELS[value]
     if isinstance(value, str):
@@ -394,9 +423,9 @@ def _readable(value):
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, list):
-        return " → ".join(str(_readable(v)) for v in value)
+        return " → ".join(str(_readable(v, key, sites)) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k} : {_readable(v)}" for k, v in value.items())
+        return ", ".join(f"{k} : {_readable(v, k, sites)}" for k, v in value.items())
     return value
 
 
@@ -404,11 +433,13 @@ def _history(appointment):
     events = AuditEvent.objects.filter(
         object_type=Appointment._meta.model_name, object_id=str(appointment.pk)
     ).order_by("at", "pk")
+    sites = dict(appointment.organisation.sites.values_list("pk", "name"))
     return [
         {
             "event": event,
             "details": [
-                (key.replace("_", " "), _readable(value)) for key, value in event.changes.items()
+                (key.replace("_", " "), _readable(value, key, sites))
+                for key, value in event.changes.items()
             ],
         }
         for event in events
