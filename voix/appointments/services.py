@@ -266,6 +266,7 @@ def available_slots(
             open_days[d.weekday()].append((i, d))
     a, d, m, bits = [], [], [], []
     skipped_slots = {pk for pk, _ in skipped}
+    advisor_index = {advisor_id: i for i, advisor_id in enumerate(advisor_ids.tolist())}
     valid_days = {}  # (weekday, valid from, valid until) -> day indexes: shared by advisors
     for pk, advisor_id, weekday, starts, ends, valid_from, valid_until, slot_bits in slots:
         key = (weekday, valid_from, valid_until)
@@ -282,7 +283,7 @@ def available_slots(
         count = len(day_idx) * len(minutes)
         if not count:
             continue
-        a += [int(np.searchsorted(advisor_ids, advisor_id))] * count
+        a += [advisor_index[advisor_id]] * count
         d += [i for i in day_idx for _ in minutes]
         m += list(minutes) * len(day_idx)
         bits += [slot_bits] * count
