@@ -288,7 +288,9 @@ def test_moving_to_a_free_slot(world, client_for):
     html = unescape(client.get(response["Location"]).content.decode())
     assert "Rendez-vous déplacé au 30/11/2026 à 14:00" in html
     # the history says where it was, in words
-    assert "avant : début : 30/11/2026 10:00, mode : Sur place, site : Siège test" in html
+    # (PostgreSQL's jsonb keeps its own key order)
+    for part in ("début : 30/11/2026 10:00", "mode : Sur place", "site : Siège test"):
+        assert part in html
     assert "Rendez-vous déplacé" in html
 
 
