@@ -17,6 +17,8 @@ def voix(request):
         and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN, Role.PARTENAIRE),
         # Appointments: the agenda, booking for someone (agents, managers, administrators).
         "can_book": staff and has_role(user, Role.AGENT, Role.MANAGER, Role.ADMIN),
+        # A relay advisor books for the people they help and follows their bookings.
+        "can_refer": staff and has_role(user, Role.PARTENAIRE),
         "can_manage_quality": staff and has_role(user, Role.QUALITE, Role.ADMIN),
         "theme_choices": THEMES,
     }

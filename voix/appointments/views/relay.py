@@ -28,7 +28,7 @@ from voix.core.views import form_errors_to_messages
 from .. import services
 from ..models import Appointment, Channel, Mode, Reason
 
-NAV = "relais"
+NAV = "rendez_vous"
 DAYS_PER_PAGE = 5
 NOTE_MAX = 1000
 CONSENT_LABEL = (

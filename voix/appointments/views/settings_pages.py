@@ -27,7 +27,7 @@ from ..settings_forms import (
 
 EDITORS = (Role.MANAGER, Role.ADMIN)
 editor_required = role_required(*EDITORS)
-NAV = "rendez-vous"
+NAV = "rendez_vous"
 
 
 def _organisation(request):
