@@ -380,6 +380,10 @@ def test_screenshots_of_the_main_pages(server, live_world, open_page):
         ("anonyme", "connexion", "core:login", {}),
         ("admin", "mon-espace-admin", "core:home", {}),
         ("admin", "horaires", "core:admin_site_hours", {"pk": site.pk}),
+        ("agent", "rdv-agenda", "appointments:agenda", {}),
+        ("agent", "rdv-detail", "appointments:detail", {"pk": live_world.partner_appointment.pk}),
+        ("partenaire", "rdv-relais", "appointments:relay_index", {}),
+        ("manager", "rdv-parametres", "appointments:settings", {}),
     ]
     pages = {}
     for persona, filename, name, kwargs in shots:
@@ -435,3 +439,61 @@ def test_quality_lead_publishes_a_quarter_and_page_poster_and_open_data_agree(
     figures = {(r["site"], r["indicateur"], r["periode_debut"]): r["valeur"] for r in rows}
     assert figures[(site.name, "attente-20-min", "2025-04-01")] == "76.0"
     assert figures[("", "attente-20-min", "2025-04-01")] == "86.0"
+
+
+def _tab_to(page, text: str, limit: int = 200) -> None:
+    """Press Tab until the focused element's text or label contains *text* (keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => { const e = document.activeElement; if (!e) return "";
+            const label = e.labels && e.labels.length ? e.labels[0].innerText : "";
+            return (e.innerText || e.value || "") + " " + label + " "
+                + (e.getAttribute("aria-label") || ""); }"""
+        )
+        if text in focused:
+            return
+    raise AssertionError(f"« {text} » jamais atteint au clavier")
+
+
+def _press_and_follow(page, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def test_public_booking_with_the_keyboard_only_and_without_javascript(
+    server, live_world, open_page, settings
+):
+    """A person books a public appointment, JavaScript off, never touching a mouse."""
+    from voix.appointments.models import Appointment
+
+    settings.APPOINTMENT_FORM_MIN_SECONDS = 0  # the anti-bot delay, not under test here
+    page = open_page(javascript=False, phone=True)
+    page.goto(url_of(server, "appointments:public_start", org_slug=live_world.caf.slug))
+    assert page.locator("html").get_attribute("data-fr-js") is None
+    _tab_to(page, "Question sur mon dossier")
+    _press_and_follow(page, "Enter")
+    _tab_to(page, "Sur place")
+    _press_and_follow(page, "Enter")
+    if page.locator("main a", has_text="Siège test").count():  # the site step, when shown
+        _tab_to(page, "Siège test")
+        _press_and_follow(page, "Enter")
+    screenshot_dir = SCREENSHOTS
+    screenshot_dir.mkdir(exist_ok=True)
+    page.screenshot(path=screenshot_dir / "rdv-creneaux.png", full_page=True)
+    label = page.locator("main a.fr-icon-calendar-line").first.inner_text().strip()
+    _tab_to(page, label)
+    _press_and_follow(page, "Enter")
+    _tab_to(page, "nom et prénom")
+    page.keyboard.type("Alex Martin")
+    _tab_to(page, "numéro de téléphone")
+    page.keyboard.type("06 98 76 54 32")
+    _tab_to(page, "J'accepte")
+    page.keyboard.press("Space")
+    page.screenshot(path=screenshot_dir / "rdv-coordonnees.png", full_page=True)
+    _tab_to(page, "Confirmer le rendez-vous")
+    _press_and_follow(page, "Enter")
+    page.screenshot(path=screenshot_dir / "rdv-confirmation.png", full_page=True)
+    booked = Appointment.objects.get(full_name="Alex Martin")
+    assert booked.channel == "public" and booked.phone == "06 98 76 54 32"
+    assert booked.reference in page.locator("main").inner_text()

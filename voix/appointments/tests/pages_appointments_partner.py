@@ -50,7 +50,7 @@ def absence(w):
 PAGES = [
     # ----- partner booking
     Page("appointments:relay_index", expect=partner_only()),
-    Page("appointments:relay_export", expect=partner_only()),
+    Page("appointments:relay_export", expect=partner_only(), method="head"),
     Page("appointments:relay_book", expect=partner_only()),
     Page("appointments:relay_detail", lambda w: {"pk": w.partner_appointment.pk}, partner_only()),
     # a booking that is not the relay's: never shown, not even to the partner

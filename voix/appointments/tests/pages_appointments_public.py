@@ -87,7 +87,7 @@ PAGES = [
     ),
     Page("appointments:manage", _manage, everyone(OK)),
     Page("appointments:manage", lambda w: {"token": WRONG_TOKEN}, everyone(NOT_FOUND)),
-    Page("appointments:manage_ics", _manage, everyone(OK)),
+    Page("appointments:manage_ics", _manage, everyone(OK), method="head"),
     Page("appointments:manage_ics", lambda w: {"token": WRONG_TOKEN}, everyone(NOT_FOUND)),
     Page("appointments:manage_cancel", _manage, everyone(OK)),
     Page("appointments:manage_move", _manage, everyone(OK)),
