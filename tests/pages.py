@@ -94,13 +94,13 @@ PAGES = [
 
 
 def _app_pages():
-    from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
-    from voix.contacts.tests import pages_contacts
     from voix.appointments.tests import (
         pages_appointments_partner,
         pages_appointments_public,
         pages_appointments_staff,
     )
+    from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
+    from voix.contacts.tests import pages_contacts
     from voix.reception.tests import pages_reception
 
     return [
