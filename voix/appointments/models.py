@@ -113,7 +113,22 @@ class BookingSettings(models.Model):
         return f"Rendez-vous — {self.organisation}"
 
 
-class Reason(models.Model):
+class WithModes:
+    """A row with the three mode boxes (on_site, phone, video)."""
+
+    def modes(self) -> list[str]:
+        return [
+            mode
+            for mode, allowed in (
+                (Mode.ON_SITE, self.on_site),
+                (Mode.PHONE, self.phone),
+                (Mode.VIDEO, self.video),
+            )
+            if allowed
+        ]
+
+
+class Reason(WithModes, models.Model):
     """A motif de rendez-vous: its length, its modes, who may book it, where and when."""
 
     organisation = models.ForeignKey(
@@ -166,22 +181,11 @@ class Reason(models.Model):
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
 
-    def modes(self) -> list[str]:
-        return [
-            mode
-            for mode, allowed in (
-                (Mode.ON_SITE, self.on_site),
-                (Mode.PHONE, self.phone),
-                (Mode.VIDEO, self.video),
-            )
-            if allowed
-        ]
-
     def bookable_by(self, channel: str) -> bool:
         return channel in AUDIENCE_CHANNELS[self.audience]
 
 
-class OpeningSlot(models.Model):
+class OpeningSlot(WithModes, models.Model):
     """An advisor's recurring opening (« plage d'ouverture »): each *weekday* between
     *starts* and *ends*, from *valid_from* to *valid_until* (included; open-ended when
     empty), at one site, for some reasons (all the site's reasons when none) and modes.
@@ -220,17 +224,6 @@ class OpeningSlot(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
-
-    def modes(self) -> list[str]:
-        return [
-            mode
-            for mode, allowed in (
-                (Mode.ON_SITE, self.on_site),
-                (Mode.PHONE, self.phone),
-                (Mode.VIDEO, self.video),
-            )
-            if allowed
-        ]
 
 
 class SlotException(models.Model):
