@@ -67,31 +67,33 @@ def extend_world(w):
     w.other_reason = services.save_reason(
         None, w.other, label="Accueil sur rendez-vous", sites=[w.other_site]
     )
-    slot = services.first_available(w.rdv_reason, w.site)
-    w.appointment = services.book(
-        None,
-        w.rdv_reason,
-        site=w.site,
-        mode=Mode.ON_SITE,
-        starts_at=slot.starts_at,
-        channel=Channel.PUBLIC,
-        full_name="Camille Usager",
-        phone="06 12 34 56 78",
-        email="camille@example.org",
-        consent=True,
-    )
-    slot = services.first_available(w.rdd_reason, w.site, channel=Channel.PARTNER)
-    w.partner_appointment = services.book(
-        w.people["partenaire"],
-        w.rdd_reason,
-        site=w.site,
-        mode=Mode.ON_SITE,
-        starts_at=slot.starts_at,
-        channel=Channel.PARTNER,
-        full_name="Dominique Relais",
-        phone="07 11 22 33 44",
-        consent=True,
-        relay=w.relay,
-        referral_note="Séparation récente, revenus en baisse.",
-    )
+    # the world's people are fictitious: no message for their bookings
+    with services.without_messages():
+        slot = services.first_available(w.rdv_reason, w.site)
+        w.appointment = services.book(
+            None,
+            w.rdv_reason,
+            site=w.site,
+            mode=Mode.ON_SITE,
+            starts_at=slot.starts_at,
+            channel=Channel.PUBLIC,
+            full_name="Camille Usager",
+            phone="06 12 34 56 78",
+            email="camille@example.org",
+            consent=True,
+        )
+        slot = services.first_available(w.rdd_reason, w.site, channel=Channel.PARTNER)
+        w.partner_appointment = services.book(
+            w.people["partenaire"],
+            w.rdd_reason,
+            site=w.site,
+            mode=Mode.ON_SITE,
+            starts_at=slot.starts_at,
+            channel=Channel.PARTNER,
+            full_name="Dominique Relais",
+            phone="07 11 22 33 44",
+            consent=True,
+            relay=w.relay,
+            referral_note="Séparation récente, revenus en baisse.",
+        )
     return w
