@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
+from itertools import chain
 
 import numpy as np
 from django.conf import settings
@@ -253,7 +254,8 @@ def available_slots(
             booked = booked.exclude(pk=exclude.pk)
         rows += _raw_rows(booked.values_list("advisor_id", Epoch("starts_at"), Epoch("ends_at")))
     if rows:
-        _mark_busy(busy, np.array(rows, dtype=np.int64), advisor_ids, midnights)
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
+        _mark_busy(busy, flat.reshape(-1, 3), advisor_ids, midnights)
     taken = np.zeros((len(advisor_ids), n_days, CELLS_PER_DAY + 1), dtype=np.int32)
     np.cumsum(busy, axis=2, out=taken[:, :, 1:])
 
@@ -289,7 +291,9 @@ def available_slots(
         bits += [slot_bits] * count
     if not a:
         return []
-    a, d, m, bits = (np.array(values, dtype=np.int64) for values in (a, d, m, bits))
+    a, d, m, bits = (
+        np.fromiter(values, dtype=np.int64, count=len(values)) for values in (a, d, m, bits)
+    )
     epoch = midnights[d] + m * 60
     first_cell, last_cell = m // CELL_MINUTES, -(-(m + duration) // CELL_MINUTES)
     free = (taken[a, d, last_cell] == taken[a, d, first_cell]) & (
