@@ -3,12 +3,13 @@ the same slot at the same instant get exactly one booking between them; the othe
 « Ce créneau vient d'être réservé » and offered other slots. Proved on PostgreSQL with real
 concurrent connections (one per thread, started together by a barrier)."""
 
-import threading
 from datetime import date, time
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.concurrency import run_together
 from voix.appointments import services
 from voix.appointments.models import Appointment, Channel, Mode, Occupancy
 from voix.core import services as core_services
@@ -65,13 +66,10 @@ def _agency(advisors=1):
 
 def _all_at_once(attempts):
     """Run each (reason, starts_at) attempt in its own thread and connection, together."""
-    barrier = threading.Barrier(len(attempts))
-    booked, taken, errors = [], [], []
 
     def attempt(n, reason, starts_at):
         try:
-            barrier.wait()
-            appointment = services.book(
+            return services.book(
                 None,
                 reason,
                 site=reason.sites.get(),
@@ -81,23 +79,13 @@ def _all_at_once(attempts):
                 full_name=f"Personne {n}",
                 email=f"personne{n}@example.org",
                 consent=True,
-            )
-            booked.append(appointment.pk)
+            ).pk
         except services.SlotTaken as exc:
-            taken.append(exc)
-        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+            return exc
 
-    threads = [
-        threading.Thread(target=attempt, args=(n, reason, starts_at))
-        for n, (reason, starts_at) in enumerate(attempts)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_together(*[partial(attempt, n, *args) for n, args in enumerate(attempts)])
+    booked = [r for r in results if not isinstance(r, services.SlotTaken)]
+    taken = [r for r in results if isinstance(r, services.SlotTaken)]
     return booked, taken, errors
 
 

@@ -1,16 +1,16 @@
 """The waitlist: subscribing, unsubscribing, and one message per freed slot — only when an
 earlier slot really is free, at most N messages per entry."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.concurrency import run_together
 from voix.appointments import links, services, waitlist
 from voix.appointments.models import Channel, Mode, Notification, WaitlistEntry
 from voix.core import sms
@@ -331,23 +331,7 @@ def test_four_workers_on_the_same_freed_slot_send_one_message(transactional_db):
     mail.outbox.clear()
     sms.outbox.clear()
     freed_at = timezone.now()
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(freed(world, held[0], freed_at=freed_at))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_together(*[lambda: freed(world, held[0], freed_at=freed_at)] * 4)
     assert errors == []
     assert sum(results) == 1
     assert [m.to for m in mail.outbox if m.to == ["tot@example.org"]] == [["tot@example.org"]]

@@ -1,14 +1,14 @@
 """Deadline clocks: policies, deadlines on working days, pause and resume, the sweep."""
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 
+from tests.concurrency import run_together
 from voix.contacts import clocks, services
 from voix.contacts.models import Channel, ClockNotice, ClockPolicy, Contact, DelayUnit, Status
 
@@ -312,23 +312,7 @@ def test_concurrent_sweepers_send_each_notice_once(transactional_db):
     for i in range(30):
         log(world, received_at=RECEIVED + timedelta(minutes=i))
     now = paris(2026, 5, 13, 8, 0)
-    barrier = threading.Barrier(4)
-    reports, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            reports.append(clocks.sweep(now=now, batch=7))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports, errors = run_together(*[lambda: clocks.sweep(now=now, batch=7)] * 4)
     assert errors == []
     assert sum(r.breached for r in reports) == 30
     assert ClockNotice.objects.count() == 30

@@ -1,15 +1,15 @@
 """Writes of the contact log: bad input refused whole, idempotent upsert, assignment,
 roll-ups refreshed on commit, audit."""
 
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
+from tests.concurrency import run_together
 from voix.contacts import rollups, services
 from voix.contacts.models import Channel, Contact, Outcome, Status
 from voix.core.models import AuditEvent
@@ -190,32 +190,18 @@ def test_two_identical_upserts_at_once_make_one_contact(transactional_db):
 
     world = build_world()
     received = datetime.now(PARIS) - timedelta(days=1)
-    barrier = threading.Barrier(4)
-    results, errors = [], []
 
-    def run():
-        try:
-            barrier.wait()
-            results.append(
-                services.upsert_contact(
-                    None,
-                    world.caf,
-                    source="api",
-                    external_id="SAME",
-                    channel=Channel.EMAIL,
-                    received_at=received,
-                )
-            )
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def upsert():
+        return services.upsert_contact(
+            None,
+            world.caf,
+            source="api",
+            external_id="SAME",
+            channel=Channel.EMAIL,
+            received_at=received,
+        )
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_together(*[upsert] * 4)
     assert errors == []
     assert Contact.objects.filter(external_id="SAME").count() == 1
     assert sum(created for _, created in results) == 1
