@@ -467,7 +467,7 @@ def test_public_booking_with_the_keyboard_only_and_without_javascript(
     """A person books a public appointment, JavaScript off, never touching a mouse."""
     from voix.appointments.models import Appointment
 
-    settings.APPOINTMENT_FORM_MIN_SECONDS = 0  # the anti-bot delay, not under test here
+    settings.PUBLIC_FORM_MIN_SECONDS = 0  # the anti-bot delay, not under test here
     page = open_page(javascript=False, phone=True)
     page.goto(url_of(server, "appointments:public_start", org_slug=live_world.caf.slug))
     assert page.locator("html").get_attribute("data-fr-js") is None

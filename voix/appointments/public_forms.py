@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from voix.core.antibot import AntibotForm
 from voix.core.forms import DsfrFormMixin
 
-from .antibot import AntibotForm
 from .models import Mode
 
 PHONE_NEEDED = (

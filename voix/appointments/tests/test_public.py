@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from voix.appointments import antibot, links, services
+from voix.appointments import links, services
 from voix.appointments.models import Appointment, Channel, Mode, WaitlistEntry
 from voix.appointments.views.public import slot_param
+from voix.core import antibot
 from voix.core import services as core_services
 
 
@@ -294,7 +295,7 @@ def test_a_form_left_open_more_than_two_hours_is_refused(world, client):
 
 
 def test_bookings_are_rate_limited_per_address(world, client, settings):
-    settings.APPOINTMENT_RATE_LIMIT = 2
+    settings.PUBLIC_RATE_LIMIT = 2
     slot = first_slot(world)
     url = details_url(world, slot.starts_at)
     for _ in range(2):

@@ -15,9 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
+from voix.core import antibot
 from voix.core.models import Organisation, Site
 
-from .. import antibot, links, nearby, services
+from .. import links, nearby, services
 from ..models import Channel, Mode, Reason
 from ..public_forms import BookingForm, CommuneForm, WaitlistForm
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from django.utils import timezone
 
-from voix.appointments import antibot
+from voix.core import antibot
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def test_a_forged_or_missing_timestamp_is_refused():
 
 
 def test_the_limits_can_be_changed_in_settings(settings):
-    settings.APPOINTMENT_FORM_MIN_SECONDS = 30
+    settings.PUBLIC_FORM_MIN_SECONDS = 30
     now = timezone.now()
     assert antibot.check_stamp(antibot.stamp(now - timedelta(seconds=20)), now)
 
@@ -81,8 +81,8 @@ def test_the_client_key_never_contains_the_address_and_changes_every_day():
 
 
 def test_the_rate_limit_counts_per_address_and_per_window(settings):
-    settings.APPOINTMENT_RATE_LIMIT = 3
-    settings.APPOINTMENT_RATE_WINDOW = 3600
+    settings.PUBLIC_RATE_LIMIT = 3
+    settings.PUBLIC_RATE_WINDOW = 3600
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     first, second = request_from("198.51.100.1"), request_from("198.51.100.2")
     assert [antibot.hit(first, now=now) for _ in range(4)] == [True, True, True, False]

@@ -5,10 +5,10 @@ Three checks, all server-side so they work without JavaScript:
 - a honeypot: a field labelled « Ne pas remplir », out of sight and out of the tab order;
   people leave it empty, form-filling robots do not;
 - timing: a signed timestamp set when the form is shown; a form sent less than
-  ``APPOINTMENT_FORM_MIN_SECONDS`` (3 s) after, or more than ``APPOINTMENT_FORM_MAX_SECONDS``
+  ``PUBLIC_FORM_MIN_SECONDS`` (3 s) after, or more than ``PUBLIC_FORM_MAX_SECONDS``
   (2 h) after, is refused with a clear message and shown again with a fresh timestamp;
-- a rate limit per client: at most ``APPOINTMENT_RATE_LIMIT`` (10) sends per
-  ``APPOINTMENT_RATE_WINDOW`` seconds (1 h) from one address, counted in the cache under a
+- a rate limit per client: at most ``PUBLIC_RATE_LIMIT`` (10) sends per
+  ``PUBLIC_RATE_WINDOW`` seconds (1 h) from one address, counted in the cache under a
   salted SHA-256 of the address (the salt changes every day and derives from SECRET_KEY),
   so the address itself is never stored.
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 HONEYPOT_FIELD = "site_internet"
 STAMP_FIELD = "horodatage"
-SALT = "voix.appointments.antibot"
+SALT = "voix.core.antibot"
 TOO_FAST = (
     "Le formulaire a été envoyé trop vite pour avoir été rempli par une personne : "
     "vérifiez vos informations, puis envoyez-le de nouveau."
@@ -40,19 +40,19 @@ def _setting(name: str, default: int) -> int:
 
 
 def min_seconds() -> int:
-    return _setting("APPOINTMENT_FORM_MIN_SECONDS", 3)
+    return _setting("PUBLIC_FORM_MIN_SECONDS", 3)
 
 
 def max_seconds() -> int:
-    return _setting("APPOINTMENT_FORM_MAX_SECONDS", 2 * 3600)
+    return _setting("PUBLIC_FORM_MAX_SECONDS", 2 * 3600)
 
 
 def rate_limit() -> int:
-    return _setting("APPOINTMENT_RATE_LIMIT", 10)
+    return _setting("PUBLIC_RATE_LIMIT", 10)
 
 
 def rate_window() -> int:
-    return _setting("APPOINTMENT_RATE_WINDOW", 3600)
+    return _setting("PUBLIC_RATE_WINDOW", 3600)
 
 
 # ----- timing ---------------------------------------------------------------------------
@@ -149,27 +149,30 @@ def client_key(request, now: datetime | None = None) -> str:
     return hashlib.sha256(f"{salt}:{address}".encode()).hexdigest()
 
 
-def hit(request, scope: str = "reservation", now: datetime | None = None) -> bool:
-    """Count one send from this client; False once the limit of the window is passed."""
+def hit(
+    request, scope: str = "reservation", now: datetime | None = None, limit: int | None = None
+) -> bool:
+    """Count one send from this client; False once *limit* (default ``PUBLIC_RATE_LIMIT``)
+    sends were counted in the window for this *scope*."""
     moment = now or timezone.now()
     window = rate_window()
     bucket = int(moment.timestamp()) // window
-    key = f"voix:rdv:limite:{scope}:{client_key(request, moment)}:{bucket}"
+    key = f"voix:limite:{scope}:{client_key(request, moment)}:{bucket}"
     cache.add(key, 0, timeout=window + 60)
     try:
         count = cache.incr(key)
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=window + 60)
         count = 1
-    return count <= rate_limit()
+    return count <= (rate_limit() if limit is None else limit)
 
 
-def too_many(request):
-    """The 429 page, in French."""
+def too_many(request, *, what: str = "la prise de rendez-vous"):
+    """The 429 page, in French; *what* names the protected form."""
     minutes = max(1, rate_window() // 60)
     return render(
         request,
-        "appointments/public/too_many.html",
-        {"minutes": minutes, "nav": "public"},
+        "core/too_many.html",
+        {"minutes": minutes, "nav": "public", "what": what},
         status=429,
     )
