@@ -107,6 +107,9 @@ INSTALLED_APPS = [
     "voix.contacts",
     "voix.reception",
     "voix.appointments",
+    "voix.surveys",
+    "voix.complaints",
+    "voix.field_reports",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +211,9 @@ if SMS_BACKEND == "http" and not SMS_HTTP_TOKEN:
 VIDEO_LINK_TEMPLATE = os.environ.get("VIDEO_LINK_TEMPLATE", "https://visio.voix.localhost/{jeton}")
 # Uploaded import files wait here for their task; shared by web servers and workers.
 IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
+# Files people send (complaint attachments): private, never served as static files — only
+# through a view that checks who asks. Shared by web servers and workers.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media"))
 
 # Background work: Django's Tasks API. Database backend by default; Redis (RQ) when
 # REDIS_URL is set. TASK_BACKEND=immediate runs tasks in the request (tests, demos).

@@ -12,6 +12,9 @@ urlpatterns = [
     path("", include("voix.contacts.urls")),
     path("", include("voix.reception.urls")),
     path("", include("voix.appointments.urls")),
+    path("", include("voix.surveys.urls")),
+    path("", include("voix.complaints.urls")),
+    path("", include("voix.field_reports.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -538,3 +538,23 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return AUDIT_ACTIONS.get(self.action, self.action)
+
+
+class RetentionPeriod(models.Model):
+    """How long one organisation keeps one type of personal data (``core.retention`` lists
+    the types and their defaults; ``manage.py purge_personal_data`` applies them)."""
+
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="retention_periods")
+    data_type = models.CharField("type de données", max_length=60)
+    days = models.PositiveIntegerField("durée de conservation (jours)")
+
+    class Meta:
+        verbose_name = "durée de conservation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "data_type"], name="retention_period_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.data_type} : {self.days} jours"
