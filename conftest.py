@@ -135,10 +135,21 @@ def build_world() -> World:
     w.people["anonyme"] = None
     from voix.appointments.tests import world as appointments_world
     from voix.commitments.tests import world as commitments_world
+    from voix.complaints.tests import world as complaints_world
     from voix.contacts.tests import world as contacts_world
+    from voix.field_reports.tests import world as field_reports_world
     from voix.reception.tests import world as reception_world
+    from voix.surveys.tests import world as surveys_world
 
-    for app_world in (commitments_world, contacts_world, reception_world, appointments_world):
+    for app_world in (
+        commitments_world,
+        contacts_world,
+        reception_world,
+        appointments_world,
+        surveys_world,
+        complaints_world,
+        field_reports_world,
+    ):
         w = app_world.extend_world(w)
     return w
 

@@ -100,8 +100,11 @@ def _app_pages():
         pages_appointments_staff,
     )
     from voix.commitments.tests import pages_frameworks, pages_pilotage, pages_public
+    from voix.complaints.tests import pages_complaints_public, pages_complaints_staff
     from voix.contacts.tests import pages_contacts
+    from voix.field_reports.tests import pages_field_reports
     from voix.reception.tests import pages_reception
+    from voix.surveys.tests import pages_surveys_public, pages_surveys_staff
 
     return [
         *pages_frameworks.PAGES,
@@ -112,6 +115,11 @@ def _app_pages():
         *pages_appointments_public.PAGES,
         *pages_appointments_staff.PAGES,
         *pages_appointments_partner.PAGES,
+        *pages_surveys_public.PAGES,
+        *pages_surveys_staff.PAGES,
+        *pages_complaints_public.PAGES,
+        *pages_complaints_staff.PAGES,
+        *pages_field_reports.PAGES,
     ]
 
 
