@@ -7,6 +7,9 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Réclamations, suggestions et médiation"
 
     def ready(self):
-        from . import indicators
+        from voix.core.models import AUDIT_ACTIONS
 
+        from . import audit, indicators
+
+        AUDIT_ACTIONS.update(audit.ACTIONS)
         indicators.register()

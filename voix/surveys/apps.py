@@ -7,6 +7,9 @@ class SurveysConfig(AppConfig):
     verbose_name = "Enquêtes de satisfaction"
 
     def ready(self):
-        from . import indicators
+        from voix.core.models import AUDIT_ACTIONS
 
+        from . import audit, indicators
+
+        AUDIT_ACTIONS.update(audit.ACTIONS)
         indicators.register()

@@ -1,0 +1,3 @@
+"""Labels of this app's audit actions (voix.core.models.AUDIT_ACTIONS is extended with them)."""
+
+ACTIONS = {}
