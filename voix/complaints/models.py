@@ -212,6 +212,47 @@ class Note(models.Model):
         return f"Note du {self.created_at:%d/%m/%Y}"
 
 
+class Message(models.Model):
+    """One message sent to the requester (acknowledgement, answer, mediation), by one
+    channel: the delivery log. Unique per (complaint, kind, via): a message goes out once,
+    even when its task runs twice. No address is stored here (they are on the case)."""
+
+    class Kind(models.TextChoices):
+        ACK = "accuse", "Accusé de réception"
+        ANSWER = "reponse", "Réponse"
+        MEDIATION_ACK = "mediation_accuse", "Accusé de réception de la médiation"
+        MEDIATION_DECISION = "mediation_decision", "Décision du médiateur"
+
+    class Via(models.TextChoices):
+        EMAIL = "courriel", "Courriel"
+        SMS = "sms", "SMS"
+
+    class State(models.TextChoices):
+        PENDING = "en_cours", "En cours d'envoi"
+        SENT = "envoye", "Envoyé"
+        FAILED = "echec", "Échec"
+
+    complaint = models.ForeignKey(Complaint, models.CASCADE, related_name="messages")
+    kind = models.CharField("message", max_length=20, choices=Kind.choices)
+    via = models.CharField("par", max_length=10, choices=Via.choices)
+    state = models.CharField("état", max_length=10, choices=State.choices, default=State.PENDING)
+    error = models.CharField("erreur", max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "message à l'usager"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "kind", "via"], name="complaint_message_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_via_display().lower()})"
+
+
 class MediationStatus(models.TextChoices):
     OPEN = "ouverte", "Ouverte"
     DECIDED = "decidee", "Décision rendue"

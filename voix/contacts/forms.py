@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from voix.core.forms import DsfrFormMixin
 from voix.core.models import Membership, Site
@@ -87,6 +88,28 @@ class CloseForm(DsfrFormMixin, forms.Form):
         label="Issue", choices=[c for c in Outcome.choices if c[0]], required=True
     )
     at = datetime_field("Clos le", help_text="Laissez vide pour maintenant.")
+    # Optional: where to send the satisfaction questionnaire. Used once, never stored on
+    # the contact (the surveys app keeps it only until the message is sent).
+    survey_address = forms.CharField(
+        label="Envoyer le questionnaire de satisfaction à (facultatif)",
+        help_text="L'adresse électronique ou le numéro de portable que la personne vous "
+        "donne pour recevoir le questionnaire. Il n'est pas enregistré dans le contact.",
+        required=False,
+        max_length=254,
+    )
+
+    def clean_survey_address(self):
+        from voix.surveys.services import normalise_address
+
+        value = (self.cleaned_data.get("survey_address") or "").strip()
+        if not value:
+            return None
+        email, phone = (value, "") if "@" in value else ("", value)
+        try:
+            normalise_address(email=email, phone=phone)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return {"email": email, "phone": phone}
 
 
 class AssignForm(DsfrFormMixin, forms.Form):

@@ -20,5 +20,14 @@ def voix(request):
         # A relay advisor books for the people they help and follows their bookings.
         "can_refer": staff and has_role(user, Role.PARTENAIRE),
         "can_manage_quality": staff and has_role(user, Role.QUALITE, Role.ADMIN),
+        # The users' voice: surveys (links for the front line, results for the managers),
+        # complaints (handled by the body's staff, filed by relays), mediation, field reports.
+        "can_survey": staff
+        and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN, Role.PARTENAIRE),
+        "can_handle_complaints": staff
+        and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN),
+        "can_mediate": staff and has_role(user, Role.MEDIATEUR),
+        "can_report": staff
+        and has_role(user, Role.AGENT, Role.MANAGER, Role.QUALITE, Role.ADMIN, Role.PARTENAIRE),
         "theme_choices": THEMES,
     }

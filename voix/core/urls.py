@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import TemplateView
 
-from . import views
+from . import views, views_retention
 
 app_name = "core"
 
@@ -91,3 +91,5 @@ urlpatterns = [
     ),
     path("administration/journal/", views.audit_log, name="audit_log"),
 ]
+
+urlpatterns += views_retention.urls  # retention periods (core:retention)

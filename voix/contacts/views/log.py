@@ -7,6 +7,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -344,6 +345,7 @@ def contact_action(request, pk, action):
     if not has_role(request.user, *HANDLERS, organisation=contact.organisation):
         raise PermissionDenied("Seuls les agents de l'organisme traitent ce contact.")
     user = request.user
+    invited = None
     try:
         if action in ("accuser-reception", "repondre"):
             form = StepForm(request.POST)
@@ -363,9 +365,11 @@ def contact_action(request, pk, action):
             form = CloseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_form_messages(form))
-            services.close_contact(
-                user, contact, outcome=form.cleaned_data["outcome"], at=form.cleaned_data["at"]
-            )
+            with transaction.atomic():
+                services.close_contact(
+                    user, contact, outcome=form.cleaned_data["outcome"], at=form.cleaned_data["at"]
+                )
+                invited = _invite_to_survey(contact, form.cleaned_data["survey_address"])
         elif action == "attribuer":
             form = AssignForm(request.POST, organisation=contact.organisation)
             if not form.is_valid():
@@ -376,7 +380,36 @@ def contact_action(request, pk, action):
             messages.error(request, message)
     else:
         messages.success(request, ACTIONS[action])
+        if action == "clore" and invited is not None:
+            if invited:
+                messages.success(request, "Le questionnaire de satisfaction va être envoyé.")
+            else:
+                messages.info(
+                    request,
+                    "Le questionnaire de satisfaction n'est pas envoyé : la personne en a déjà "
+                    "reçu un récemment, ou les invitations après une demande ne sont pas "
+                    "activées.",
+                )
     return redirect(reverse("contacts:contact", args=[contact.pk]) + "#actions")
+
+
+def _invite_to_survey(contact, address) -> bool | None:
+    """Invite the person to the satisfaction survey at the address the agent typed (not
+    stored on the contact). None: no address given; False: not invited (cap, settings)."""
+    if not address:
+        return None
+    from voix.surveys import services as survey_services
+    from voix.surveys.models import InvitationSource
+
+    invitation = survey_services.invite(
+        contact.organisation,
+        source=InvitationSource.CONTACT,
+        source_id=contact.pk,
+        email=address["email"],
+        phone=address["phone"],
+        site=contact.site,
+    )
+    return invitation is not None
 
 
 def _form_messages(form):
