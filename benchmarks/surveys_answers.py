@@ -70,10 +70,13 @@ PEER_VENV = PEER_DIR / ".venv"
 
 CLIENTS = int(os.environ.get("CLIENTS", "16"))
 WARMUP_S = float(os.environ.get("WARMUP_S", "3"))
-DURATION_S = float(os.environ.get("DURATION_S", "20"))
+DURATION_S = float(os.environ.get("DURATION_S", "15"))
 WORKERS = int(os.environ.get("WORKERS", "2"))
 WORKER_CLASS = os.environ.get("WORKER_CLASS", "sync")
 THREADS = int(os.environ.get("THREADS", "4"))
+MODES = [m for m in os.environ.get("MODES", "visit,post").split(",") if m]
+FORMS = int(os.environ.get("FORMS", "20000"))  # ready forms for Voix's « post » mode
+SECRET_KEY = "bench-not-secret-" + "k" * 50
 TARGET_PER_S = 300
 COMMIT_MS = float("nan")  # measured at start: the disk's flush time bounds the commits
 TARGET_P99_MS = 150
@@ -144,45 +147,65 @@ def cookies_of(response) -> str:
     return "; ".join(jar)
 
 
-def visitor_stream(n: int, plan: dict, clock: dict, out: list) -> None:
-    """One client: new visitors one after the other until the end of the measure."""
+def fetch_form(connection, path: str) -> tuple[list, str, float]:
+    """GET the questionnaire: its hidden fields, the cookies it set, the milliseconds taken."""
+    t0 = time.perf_counter()
+    connection.request("GET", path)
+    response = connection.getresponse()
+    page = response.read().decode()
+    elapsed = (time.perf_counter() - t0) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"GET {response.status}")
+    return hidden_fields(page), cookies_of(response), elapsed
+
+
+def visitor_stream(n: int, plan: dict, clock: dict, forms, out: list) -> None:
+    """One client, until the end of the measure. Mode « visit »: new visitors one after the
+    other, each GETs the questionnaire then POSTs it (no cookie kept). Mode « post »: POSTs
+    only, each with a form handed out by the script (*forms*, one-use numbers made with the
+    application's own functions) or, when there is none, the hidden fields and cookies of
+    one GET made by this client at the start (a CSRF token may be used again)."""
     import http.client
 
     rng = random.Random(n)
     connection = http.client.HTTPConnection("127.0.0.1", plan["port"], timeout=30)
-    path, done = plan["path"], plan["done"]
-    answered = 0
+    path, done, visit = plan["path"], plan["done"], plan["mode"] == "visit"
+    answered = exhausted = 0
     post_ms, get_ms, errors, samples = [], [], 0, []
+    reused = None
     while True:
         now = time.perf_counter()
         if now >= clock["end"]:
             break
         measured = now >= clock["start"]
         try:
-            t0 = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            page = response.read().decode()
-            t1 = time.perf_counter()
-            if response.status != 200:
-                raise RuntimeError(f"GET {response.status}")
-            cookie = cookies_of(response)
-            body = urlencode(hidden_fields(page) + pick_answers(plan["fields"], rng))
+            if visit:
+                hidden, cookie, got_ms = fetch_form(connection, path)
+            elif forms is not None:
+                hidden, cookie, got_ms = next(forms, None), "", None
+                if hidden is None:
+                    exhausted = 1
+                    break
+            else:
+                reused = reused or fetch_form(connection, path)
+                hidden, cookie, got_ms = reused[0], reused[1], None
+            body = urlencode(hidden + pick_answers(plan["fields"], rng))
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             if cookie:
                 headers["Cookie"] = cookie
-            t2 = time.perf_counter()
+            t0 = time.perf_counter()
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             text = response.read()
-            t3 = time.perf_counter()
+            t1 = time.perf_counter()
             location = response.getheader("Location") or ""
             if response.status != 302 or done not in location:
                 raise RuntimeError(f"POST {response.status} {location} {text[:300]!r}")
             answered += 1
-            if measured and t3 < clock["end"]:
-                post_ms.append((t3 - t2) * 1000)
-                get_ms.append((t1 - t0) * 1000)
+            if measured and t1 < clock["end"]:
+                post_ms.append((t1 - t0) * 1000)
+                if got_ms is not None:
+                    get_ms.append(got_ms)
         except Exception as error:  # noqa: BLE001 — counted, the first ones shown
             errors += 1
             if len(samples) < 3:
@@ -196,11 +219,16 @@ def visitor_stream(n: int, plan: dict, clock: dict, out: list) -> None:
             "get_ms": get_ms,
             "errors": errors,
             "samples": samples,
+            "exhausted": exhausted,
         }
     )
 
 
 def generate_load(plan: dict) -> dict:
+    forms = None
+    if plan.get("forms_file"):
+        ready = json.loads(Path(plan["forms_file"]).read_text())
+        forms = iter([[tuple(pair) for pair in form] for form in ready])
     begin = time.perf_counter() + 0.05
     clock = {
         "start": begin + plan["warmup_s"],
@@ -208,7 +236,7 @@ def generate_load(plan: dict) -> dict:
     }
     out: list[dict] = []
     threads = [
-        threading.Thread(target=visitor_stream, args=(n, plan, clock, out))
+        threading.Thread(target=visitor_stream, args=(n, plan, clock, forms, out))
         for n in range(plan["clients"])
     ]
     cpu0 = time.process_time()
@@ -228,6 +256,8 @@ def generate_load(plan: dict) -> dict:
         "max_ms": post[-1] if post else float("nan"),
         "get_p99_ms": percentile(get, 0.99),
         "errors": sum(o["errors"] for o in out),
+        # the handed-out forms ran out before the end (the figures are then too low)
+        "exhausted": sum(o["exhausted"] for o in out),
         "samples": [s for o in out for s in o["samples"]][:5],
         # the generator's own CPU share (it shares the machine with the servers)
         "generator_cpu_s": time.process_time() - cpu0,
@@ -352,26 +382,41 @@ def cpu_used(before: dict, after: dict, part: str) -> float:
     return sum(after[k] - before.get(k, 0.0) for k in after if k[0] == part)
 
 
-def serve_and_load(admin, command, env, cwd, target, database: str) -> dict:
-    """Start the server, run the generator against it, stop it; the load figures and the
-    CPU the server and its database backends spent."""
+def serve_and_load(admin, command, env, cwd, target, database: str, forms=None) -> dict:
+    """Start the server; run the generator against it once per mode (MODES); stop it. The
+    load figures of each mode, with the CPU the server and its database backends spent.
+    *forms*: for the « post » mode, a function making N ready forms (hidden fields)."""
     port = free_port()
     server = start_server(command, env, cwd, port, target["path"])
+    results = {}
     try:
-        before = cpu_snapshot(admin, server, database)
-        result = run_load(load_plan(port, target))
-        after = cpu_snapshot(admin, server, database)
+        for mode in MODES:
+            plan = {**load_plan(port, target), "mode": mode}
+            if mode == "post" and forms is not None:
+                handle, name = tempfile.mkstemp(prefix="bench-forms-", suffix=".json")
+                with os.fdopen(handle, "w") as file:
+                    json.dump(forms(FORMS), file)
+                plan["forms_file"] = name
+            before = cpu_snapshot(admin, server, database)
+            try:
+                result = run_load(plan)
+            finally:
+                if "forms_file" in plan:
+                    os.unlink(plan["forms_file"])
+            after = cpu_snapshot(admin, server, database)
+            answered = max(result["answered"], 1)
+            app, db = cpu_used(before, after, "app"), cpu_used(before, after, "db")
+            result["app_cpu_ms"] = app * 1000 / answered
+            result["db_cpu_ms"] = db * 1000 / answered
+            result["gen_cpu_ms"] = result["generator_cpu_s"] * 1000 / answered
+            total = result["app_cpu_ms"] + result["db_cpu_ms"] + result["gen_cpu_ms"]
+            # What the cores could carry if CPU were the only limit (no wait for the disk).
+            cores = os.cpu_count() or 1
+            result["cpu_bound_per_s"] = cores * 1000 / total if app else float("nan")
+            results[mode] = result
     finally:
         stop_server(server)
-    answered = max(result["answered"], 1)
-    app, db = cpu_used(before, after, "app"), cpu_used(before, after, "db")
-    result["app_cpu_ms"] = app * 1000 / answered
-    result["db_cpu_ms"] = db * 1000 / answered
-    result["gen_cpu_ms"] = result["generator_cpu_s"] * 1000 / answered
-    total = result["app_cpu_ms"] + result["db_cpu_ms"] + result["gen_cpu_ms"]
-    # What the machine's cores could carry if CPU were the only limit (no disk wait).
-    result["cpu_bound_per_s"] = (os.cpu_count() or 1) * 1000 / total if app else float("nan")
-    return result
+    return results
 
 
 def commit_latency_ms(url: str) -> float:
@@ -437,6 +482,8 @@ def build_voix(database_url: str) -> dict:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "true")
     os.environ["DJANGO_SETTINGS_MODULE"] = "voix.settings"
+    # the server's key: the forms handed out in the « post » mode are signed with it
+    os.environ["SECRET_KEY"] = SECRET_KEY
     import django
 
     django.setup()
@@ -471,6 +518,7 @@ def build_voix(database_url: str) -> dict:
     connections.close_all()
     return {
         "survey_id": survey.pk,
+        "token": link.token,
         "path": reverse("surveys:answer", args=[link.token]),
         "done": "/merci/",
         "fields": fields,
@@ -505,6 +553,26 @@ def voix_fields(survey) -> list[dict]:
     return fields
 
 
+def voix_forms(token: str):
+    """N ready forms for the « post » mode, made as the page makes them: a one-use number
+    (``public.new_nonce``) and the signed time (``antibot.stamp``); the honeypot empty."""
+    from voix.core import antibot
+    from voix.surveys.views import public
+
+    def make(n: int) -> list:
+        stamp = antibot.stamp()
+        return [
+            [
+                (public.NONCE_FIELD, public.new_nonce(token)),
+                (antibot.STAMP_FIELD, stamp),
+                (antibot.HONEYPOT_FIELD, ""),
+            ]
+            for _ in range(n)
+        ]
+
+    return make
+
+
 def measure_voix(admin) -> dict:
     url = fresh_database(admin, BENCH_DB)
     target = build_voix(url)
@@ -513,7 +581,7 @@ def measure_voix(admin) -> dict:
     env = {
         **os.environ,
         "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
+        "SECRET_KEY": SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": url,
@@ -523,13 +591,15 @@ def measure_voix(admin) -> dict:
         "STATIC_ROOT": str(settings_dir),  # no collectstatic: an empty folder
     }
     command = [sys.executable, "-m", "gunicorn", "voix.wsgi:application", *gunicorn_options()]
-    result = serve_and_load(admin, command, env, ROOT, target, BENCH_DB)
+    results = serve_and_load(
+        admin, command, env, ROOT, target, BENCH_DB, forms=voix_forms(target["token"])
+    )
     rows, distinct = count(
         url,
         f"SELECT count(*), count(DISTINCT nonce) FROM surveys_response "
         f"WHERE survey_id = {target['survey_id']}",
     )
-    return {**result, "rows": rows, "duplicates": rows - distinct, **target}
+    return {"modes": results, "rows": rows, "duplicates": rows - distinct, **target}
 
 
 # ----- django-survey-and-report (peer) -------------------------------------------------------
@@ -573,14 +643,14 @@ def measure_peer(admin) -> dict:
         raise SystemExit("la préparation de django-survey-and-report a échoué")
     target = json.loads(setup.stdout.strip().splitlines()[-1])
     command = [str(PEER_VENV / "bin" / "gunicorn"), "peer_wsgi:application", *gunicorn_options()]
-    result = serve_and_load(admin, command, env, PEER_DIR, target, PEER_DB)
+    results = serve_and_load(admin, command, env, PEER_DIR, target, PEER_DB)
     rows, distinct, answers = count(
         url,
         "SELECT count(*), count(DISTINCT interview_uuid), "
         "(SELECT count(*) FROM survey_answer) FROM survey_response",
     )
     return {
-        **result,
+        "modes": results,
         "rows": rows,
         "duplicates": rows - distinct,
         "answer_rows": answers,
@@ -591,19 +661,41 @@ def measure_peer(admin) -> dict:
 
 # ----- main ----------------------------------------------------------------------------------
 
+NAMES = {"visit": "", "post": ".post_only"}
 
-def line(name: str, r: dict, extra: str = "") -> str:
+
+def line(name: str, mode: str, r: dict, side: dict, extra: str = "") -> str:
+    gthread = f" threads={THREADS}" if WORKER_CLASS == "gthread" else ""
+    get_p99 = f" get_p99_ms={r['get_p99_ms']:.1f}" if mode == "visit" else ""
     return (
-        f"BENCH {name} workers={WORKERS} worker_class={WORKER_CLASS}"
-        f"{f' threads={THREADS}' if WORKER_CLASS == 'gthread' else ''} clients={CLIENTS} "
-        f"questions={r['questions']} duration_s={DURATION_S:g} answers={r['measured']} "
-        f"per_s={r['per_s']:.1f} p50_ms={r['p50_ms']:.1f} p95_ms={r['p95_ms']:.1f} "
-        f"p99_ms={r['p99_ms']:.1f} get_p99_ms={r['get_p99_ms']:.1f} errors={r['errors']} "
-        f"accepted={r['answered']} rows={r['rows']} duplicates={r['duplicates']} "
-        f"app_cpu_ms={r['app_cpu_ms']:.2f} db_cpu_ms={r['db_cpu_ms']:.2f} "
-        f"gen_cpu_ms={r['gen_cpu_ms']:.2f} cpu_bound_per_s={r['cpu_bound_per_s']:.0f} "
-        f"pg_commit_ms={COMMIT_MS:.1f}{extra} load1={os.getloadavg()[0]:.1f}"
+        f"BENCH {name}{NAMES[mode]} workers={WORKERS} worker_class={WORKER_CLASS}{gthread} "
+        f"clients={CLIENTS} questions={side['questions']} duration_s={DURATION_S:g} "
+        f"answers={r['measured']} per_s={r['per_s']:.1f} p50_ms={r['p50_ms']:.1f} "
+        f"p95_ms={r['p95_ms']:.1f} p99_ms={r['p99_ms']:.1f}{get_p99} "
+        f"errors={r['errors']} app_cpu_ms={r['app_cpu_ms']:.2f} db_cpu_ms={r['db_cpu_ms']:.2f} "
+        f"gen_cpu_ms={r['gen_cpu_ms']:.2f} cpu_bound_per_s={r['cpu_bound_per_s']:.0f}{extra} "
+        f"load1={os.getloadavg()[0]:.1f}"
     )
+
+
+def check_rows(label: str, side: dict, failed: list) -> None:
+    """Every accepted answer is one row, none twice; printed once per side."""
+    accepted = sum(r["answered"] for r in side["modes"].values())
+    exhausted = sum(r["exhausted"] for r in side["modes"].values())
+    print(
+        f"BENCH {label}.rows accepted={accepted} rows={side['rows']} "
+        f"duplicates={side['duplicates']}"
+        + (f" answer_rows={side['answer_rows']}" if "answer_rows" in side else "")
+        + f" pg_commit_ms={COMMIT_MS:.1f}",
+        flush=True,
+    )
+    if side["rows"] != accepted or side["duplicates"]:
+        failed.append(f"{label} : lignes enregistrées ≠ réponses acceptées")
+    if exhausted:
+        failed.append(f"{label} : plus de formulaires prêts avant la fin (FORMS trop petit)")
+    for mode, result in side["modes"].items():
+        for sample in result["samples"]:
+            print(f"# {label} {mode}: {sample}", file=sys.stderr)
 
 
 def main():
@@ -616,39 +708,23 @@ def main():
         COMMIT_MS = commit_latency_ms(fresh_database(admin, BENCH_DB))
         if os.environ.get("VOIX", "1") != "0":
             voix = measure_voix(admin)
-            ok = (
-                voix["per_s"] >= TARGET_PER_S
-                and voix["p99_ms"] < TARGET_P99_MS
-                and voix["errors"] == 0
-            )
-            print(
-                line(
-                    "surveys.answers.voix",
-                    voix,
-                    f" target_per_s={TARGET_PER_S} target_p99_ms={TARGET_P99_MS} "
-                    f"{'ok' if ok else 'MISSED'}",
-                ),
-                flush=True,
-            )
-            for sample in voix["samples"]:
-                print(f"# voix: {sample}", file=sys.stderr)
-            if voix["rows"] != voix["answered"] or voix["duplicates"]:
-                failed.append("voix: réponses enregistrées ≠ réponses acceptées")
+            for mode, r in voix["modes"].items():
+                ok = r["per_s"] >= TARGET_PER_S and r["p99_ms"] < TARGET_P99_MS
+                ok = ok and r["errors"] == 0
+                verdict = f" target_per_s={TARGET_PER_S} target_p99_ms={TARGET_P99_MS} "
+                verdict += "ok" if ok else "MISSED"
+                print(line("surveys.answers.voix", mode, r, voix, verdict), flush=True)
+            check_rows("surveys.answers.voix", voix, failed)
         if os.environ.get("PEER", "1") != "0":
             peer = measure_peer(admin)
-            ratio = f" voix_vs_peer={voix['per_s'] / max(peer['per_s'], 0.001):.1f}" if voix else ""
-            print(
-                line(
-                    "surveys.answers.django_survey_and_report",
-                    peer,
-                    f" answer_rows={peer['answer_rows']} version={peer['version']}{ratio}",
-                ),
-                flush=True,
-            )
-            for sample in peer["samples"]:
-                print(f"# peer: {sample}", file=sys.stderr)
-            if peer["rows"] != peer["answered"] or peer["duplicates"]:
-                failed.append("django-survey-and-report: lignes ≠ réponses acceptées")
+            for mode, r in peer["modes"].items():
+                extra = f" version={peer['version']}"
+                if voix and mode in voix["modes"]:
+                    ratio = voix["modes"][mode]["per_s"] / max(r["per_s"], 0.001)
+                    extra += f" voix_vs_peer={ratio:.1f}"
+                name = "surveys.answers.django_survey_and_report"
+                print(line(name, mode, r, peer, extra), flush=True)
+            check_rows("surveys.answers.django_survey_and_report", peer, failed)
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         admin.execute(f"DROP DATABASE IF EXISTS {PEER_DB} WITH (FORCE)")

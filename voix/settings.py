@@ -215,6 +215,18 @@ IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
 # through a view that checks who asks. Shared by web servers and workers.
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media"))
 
+# Anti-robot checks of the public forms (voix/core/antibot.py): time to fill a form and
+# sends per connection and window; surveys have their own per-connection and per-kiosk
+# limits (docs/surveys.md), derived from these when unset.
+PUBLIC_FORM_MIN_SECONDS = env_int("PUBLIC_FORM_MIN_SECONDS", 3)
+PUBLIC_FORM_MAX_SECONDS = env_int("PUBLIC_FORM_MAX_SECONDS", 2 * 3600)
+PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 10)
+PUBLIC_RATE_WINDOW = env_int("PUBLIC_RATE_WINDOW", 3600)
+if os.environ.get("SURVEY_RATE_LIMIT"):
+    SURVEY_RATE_LIMIT = env_int("SURVEY_RATE_LIMIT", 30)
+if os.environ.get("SURVEY_KIOSK_RATE_LIMIT"):
+    SURVEY_KIOSK_RATE_LIMIT = env_int("SURVEY_KIOSK_RATE_LIMIT", 120)
+
 # Background work: Django's Tasks API. Database backend by default; Redis (RQ) when
 # REDIS_URL is set. TASK_BACKEND=immediate runs tasks in the request (tests, demos).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

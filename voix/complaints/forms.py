@@ -23,6 +23,7 @@ from .models import AnswerVia, Decision, Intake, Kind, RootCause, Status, Theme
 SUBJECT_MAX = 200
 BODY_MIN = 10
 BODY_MAX = 10_000
+BODY_MAX_TEXT = "10\u202f000"
 MAX_LINKS = 3
 MAX_MEGABYTES = attachments.MAX_FILE_SIZE // attachments.MB
 TOTAL_MEGABYTES = attachments.MAX_TOTAL_SIZE // attachments.MB
@@ -184,14 +185,14 @@ class ComplaintFields(DsfrFormMixin, forms.Form):
         label="Votre message",
         min_length=BODY_MIN,
         max_length=BODY_MAX,
-        help_text=f"Ce qui s'est passé, quand, ce que vous attendez. {BODY_MAX} caractères au "
-        "plus. N'indiquez pas d'information sur votre santé.",
+        help_text=f"Ce qui s'est passé, quand, ce que vous attendez. {BODY_MAX_TEXT} caractères "
+        "au plus. N'indiquez pas d'information sur votre santé.",
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={
             "required": "Écrivez votre message : il est vide.",
             "min_length": f"Le message est trop court : {BODY_MIN} caractères au moins "
             "(il en compte %(show_value)d). Précisez votre demande.",
-            "max_length": f"Le message ne doit pas dépasser {BODY_MAX} caractères "
+            "max_length": f"Le message ne doit pas dépasser {BODY_MAX_TEXT} caractères "
             "(il en compte %(show_value)d) : raccourcissez-le.",
         },
     )
@@ -226,7 +227,7 @@ class ComplaintFields(DsfrFormMixin, forms.Form):
     )
     file_number = forms.CharField(
         label="Numéro d'allocataire",
-        help_text="Facultatif. Il figure sur vos courriers et dans votre espace personnel "
+        help_text="Il figure sur vos courriers et dans votre espace personnel "
         "(7 chiffres en général). Il nous aide à retrouver votre dossier.",
         required=False,
         max_length=20,
@@ -365,10 +366,10 @@ class StaffComplaintForm(ComplaintFields):
         self.fields["kind"].label = "Nature de la demande"
         self.fields["body"].label = "Message de la personne"
         self.fields["body"].help_text = (
-            f"Ses mots, le plus fidèlement possible. {BODY_MAX} caractères au plus. "
+            f"Ses mots, le plus fidèlement possible. {BODY_MAX_TEXT} caractères au plus. "
             "Pas d'information de santé."
         )
-        self.fields["file_number"].help_text = "Facultatif. Numéro d'allocataire de la personne."
+        self.fields["file_number"].help_text = "S'il est connu : il aide à retrouver le dossier."
         self.fields["attachments"].help_text = (
             "Facultatif : le courrier numérisé, les pièces reçues. "
             + ATTACHMENTS_HINT.removeprefix("Facultatif. ")
@@ -492,7 +493,7 @@ class TagForm(DsfrFormMixin, forms.Form):
 class PauseForm(DsfrFormMixin, forms.Form):
     note = forms.CharField(
         label="Pièces ou informations demandées",
-        help_text="Facultatif. 200 caractères au plus.",
+        help_text="200 caractères au plus.",
         required=False,
         max_length=200,
     )

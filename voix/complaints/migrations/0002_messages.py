@@ -5,28 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0001_initial'),
+        ("complaints", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('accuse', 'Accusé de réception'), ('reponse', 'Réponse'), ('mediation_accuse', 'Accusé de réception de la médiation'), ('mediation_decision', 'Décision du médiateur')], max_length=20, verbose_name='message')),
-                ('via', models.CharField(choices=[('courriel', 'Courriel'), ('sms', 'SMS')], max_length=10, verbose_name='par')),
-                ('state', models.CharField(choices=[('en_cours', "En cours d'envoi"), ('envoye', 'Envoyé'), ('echec', 'Échec')], default='en_cours', max_length=10, verbose_name='état')),
-                ('error', models.CharField(blank=True, max_length=300, verbose_name='erreur')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyé le')),
-                ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='complaints.complaint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("accuse", "Accusé de réception"),
+                            ("reponse", "Réponse"),
+                            ("mediation_accuse", "Accusé de réception de la médiation"),
+                            ("mediation_decision", "Décision du médiateur"),
+                        ],
+                        max_length=20,
+                        verbose_name="message",
+                    ),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[("courriel", "Courriel"), ("sms", "SMS")],
+                        max_length=10,
+                        verbose_name="par",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("en_cours", "En cours d'envoi"),
+                            ("envoye", "Envoyé"),
+                            ("echec", "Échec"),
+                        ],
+                        default="en_cours",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("error", models.CharField(blank=True, max_length=300, verbose_name="erreur")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="envoyé le")),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="complaints.complaint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "message à l'usager",
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('complaint', 'kind', 'via'), name='complaint_message_once')],
+                "verbose_name": "message à l'usager",
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("complaint", "kind", "via"), name="complaint_message_once"
+                    )
+                ],
             },
         ),
     ]

@@ -66,7 +66,9 @@ def test_obvious_insults_are_refused_with_a_way_to_rephrase(world):
     with pytest.raises(ValidationError) as excinfo:
         public_complaint(world, body="Vous êtes une bande d'ENCULÉS, rendez-moi mon argent !")
     message = errors_of(excinfo)["body"][0]
-    assert "encules" in message and "Reformulez" in message and "reste dans le formulaire" in message
+    assert (
+        "encules" in message and "Reformulez" in message and "reste dans le formulaire" in message
+    )
 
 
 def test_strong_words_that_are_not_insults_are_accepted(world):
@@ -278,7 +280,9 @@ def test_an_empty_note_is_refused(world):
 
 def test_tagging_takes_the_organisations_themes_and_causes_only(world):
     qualite = world.people["qualite"]
-    c = services.tag_complaint(qualite, world.complaint, theme=world.theme, root_causes=[world.cause])
+    c = services.tag_complaint(
+        qualite, world.complaint, theme=world.theme, root_causes=[world.cause]
+    )
     assert c.theme == world.theme and list(c.root_causes.all()) == [world.cause]
     with pytest.raises(ValidationError) as excinfo:
         services.tag_complaint(qualite, world.complaint, theme=world.outsider_theme, root_causes=[])

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from voix.complaints import services
@@ -76,7 +77,7 @@ def test_waiting_for_documents_pushes_the_deadline_back(world):
     c = services.resume_complaint(qualite, c, now=MONDAY + timedelta(days=7))
     assert c.status == "en_cours"
     assert c.contact.answer_due_at == before + timedelta(days=7)  # 5 working days later
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="pas en attente"):
         services.resume_complaint(qualite, c)
 
 

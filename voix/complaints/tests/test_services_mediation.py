@@ -83,9 +83,7 @@ def test_the_mediation_waits_for_a_mediator_in_its_own_contact(world):
     assert m.contact.acknowledged_at is not None  # acknowledged by e-mail at once
 
 
-def test_the_requester_is_told_the_mediation_is_received(
-    world, django_capture_on_commit_callbacks
-):
+def test_the_requester_is_told_the_mediation_is_received(world, django_capture_on_commit_callbacks):
     c = answered(world, email="mediation-ack@example.org")
     with django_capture_on_commit_callbacks(execute=True):
         services.escalate_to_mediation(None, c, reason=REASON, now=NOW)

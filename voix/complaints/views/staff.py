@@ -38,7 +38,7 @@ from ..forms import (
     error_summary,
     mark_invalid,
 )
-from ..models import AnswerVia, Complaint, Status, Theme
+from ..models import AnswerVia, Complaint, Kind, Status, Theme
 from .public import errors_on_form, keep_files_warning
 
 NAV = "reclamations"
@@ -92,6 +92,24 @@ def handled_or_404(request, pk) -> Complaint:
     if not services.can_handle(request.user, complaint):
         raise PermissionDenied("Seules les personnes chargées de la réclamation la traitent.")
     return complaint
+
+
+def can_answer(complaint) -> bool:
+    return (
+        not complaint.answered_at
+        and complaint.kind != Kind.COMPLIMENT
+        and complaint.status not in (Status.CLOSED, Status.MEDIATION)
+    )
+
+
+def closable(complaint) -> bool:
+    return complaint.status not in (Status.CLOSED, Status.MEDIATION) and bool(
+        complaint.answered_at or complaint.kind == Kind.COMPLIMENT
+    )
+
+
+def can_escalate(complaint) -> bool:
+    return complaint.kind == Kind.COMPLAINT and getattr(complaint, "mediation", None) is None
 
 
 def back_to(complaint, anchor="actions"):
@@ -390,6 +408,9 @@ def detail(request, pk):
             else None,
             "pause_form": PauseForm() if handles else None,
             "letter": complaint.answered_at and complaint.answer_via == AnswerVia.LETTER,
+            "can_answer": can_answer(complaint),
+            "closable": closable(complaint),
+            "can_escalate": can_escalate(complaint),
             **deadlines(complaint, now),
             **nav_flags(request.user),
         },
@@ -515,7 +536,11 @@ def resume(request, pk):
 def answer(request, pk):
     """GET: the draft; POST: the confirmation step, then (confirmer=1) the sending."""
     complaint = handled_or_404(request, pk)
-    context = {"complaint": complaint, **nav_flags(request.user)}
+    context = {
+        "complaint": complaint,
+        "can_answer": can_answer(complaint),
+        **nav_flags(request.user),
+    }
     if request.method == "POST":
         form = AnswerForm(request.POST, complaint=complaint)
         if form.is_valid() and "modifier" not in request.POST:
@@ -638,15 +663,20 @@ def close(request, pk):
             lambda: services.close_complaint(request.user, complaint),
             f"La réclamation {complaint.reference} est close.",
         )
-    question = f"Clore la réclamation {complaint.reference} « {complaint.subject} » ?"
-    if not complaint.answered_at:
-        question += " Aucune réponse n'a été envoyée : la personne n'en recevra pas."
+    what = f"{complaint.get_kind_display().lower()} {complaint.reference}"
+    question = (
+        f"Clore {what} « {complaint.subject} » ? Elle sort des listes de travail ; la "
+        "personne voit « close » sur sa page de suivi."
+    )
+    if complaint.kind == Kind.COMPLAINT and complaint.answered_at:
+        question += " Elle pourra encore saisir le médiateur dans les 2 mois suivant la réponse."
     return render(
         request,
         "complaints/staff/confirm.html",
         {
             "complaint": complaint,
-            "title": f"Clore la réclamation {complaint.reference}",
+            "closable": closable(complaint),
+            "title": f"Clore {what}",
             "question": question,
             "confirm_label": "Clore la réclamation",
             "back": reverse("complaints:detail", args=[complaint.pk]),
@@ -681,6 +711,7 @@ def escalate(request, pk):
         "complaints/staff/escalate.html",
         {
             "complaint": complaint,
+            "can_escalate": can_escalate(complaint),
             "form": form,
             "error_list": error_summary(form) if form.is_bound else [],
             **nav_flags(request.user),

@@ -31,9 +31,7 @@ def readers(ok=OK):
 
 def link_viewers():
     """The links page of an open questionnaire: everyone who hands links out (read-only)."""
-    return answers(
-        OK, mediateur=FORBIDDEN, sans_role=FORBIDDEN, outsider=NOT_FOUND
-    )
+    return answers(OK, mediateur=FORBIDDEN, sans_role=FORBIDDEN, outsider=NOT_FOUND)
 
 
 def survey(w):

@@ -24,7 +24,6 @@ from voix.surveys.models import (
     SurveyStatus,
 )
 
-
 APPOINTMENT = InvitationSource.APPOINTMENT
 COMPLAINT = InvitationSource.COMPLAINT
 
@@ -196,7 +195,8 @@ def test_sweep_invites_after_honoured_appointments_and_answered_complaints_once(
     _answered_complaint(world, answered_hours_ago=5, purged=True)
     first = invitations.sweep()
     assert first.invited == 2
-    assert set(Invitation.objects.exclude(pk=world.invitation.pk).values_list("source", "source_id")) == {
+    made = Invitation.objects.exclude(pk=world.invitation.pk)
+    assert set(made.values_list("source", "source_id")) == {
         (APPOINTMENT, due.pk),
         (COMPLAINT, complaint.pk),
     }
@@ -236,13 +236,15 @@ def test_closing_a_contact_can_invite_without_storing_the_address(world, client_
     contact = _open_contact(world)
     client = client_for("agent")
     url = reverse("contacts:contact_action", args=[contact.pk, "clore"])
-    page = client.post(url, {"outcome": "reponse_apportee", "survey_address": "06 98 76 54 32"}, follow=True)
+    data = {"outcome": "reponse_apportee", "survey_address": "06 98 76 54 32"}
+    page = client.post(url, data, follow=True)
     assert "Le questionnaire de satisfaction va être envoyé." in page.content.decode()
     invitation = Invitation.objects.get(source=InvitationSource.CONTACT, source_id=contact.pk)
     assert invitation.via == "sms"
     contact.refresh_from_db()
     assert contact.status == "clos"
-    stored = " ".join(str(v) for v in Contact.objects.filter(pk=contact.pk).values().first().values())
+    row = Contact.objects.filter(pk=contact.pk).values().first()
+    stored = " ".join(str(value) for value in row.values())
     assert "98 76" not in stored and "987654" not in stored
 
 
@@ -250,8 +252,28 @@ def test_a_bad_address_at_closing_keeps_the_contact_open(world, client_for):
     contact = _open_contact(world)
     client = client_for("agent")
     url = reverse("contacts:contact_action", args=[contact.pk, "clore"])
-    page = client.post(url, {"outcome": "reponse_apportee", "survey_address": "pas une adresse"}, follow=True)
+    data = {"outcome": "reponse_apportee", "survey_address": "pas une adresse"}
+    page = client.post(url, data, follow=True)
     assert "portable invalide" in page.content.decode()
     contact.refresh_from_db()
     assert contact.status != "clos"
     assert not Invitation.objects.filter(source=InvitationSource.CONTACT).exists()
+
+
+# ----- retention ----------------------------------------------------------------------------------
+
+
+def test_retention_blanks_old_verbatims_and_unsent_addresses(world):
+    from voix.surveys import retention
+
+    now = timezone.now()
+    old = [r for r in world.survey_responses if r.verbatim]
+    assert retention.purge_verbatims(world.caf, now, now) == len(old)
+    for response in old:
+        response.refresh_from_db()
+        assert response.verbatim == "" and "verbatim" not in response.answers
+        assert response.jdma_satisfaction is not None  # the scores stay
+    assert world.invitation.address
+    assert retention.purge_invitations(world.caf, now, now) >= 1
+    world.invitation.refresh_from_db()
+    assert world.invitation.address == ""

@@ -7,7 +7,6 @@ from datetime import timedelta
 from html import unescape
 from xml.etree import ElementTree
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +14,6 @@ from voix.core import antibot
 from voix.surveys import services
 from voix.surveys.models import LinkChannel, Response, SurveyStatus
 from voix.surveys.views import public
-
 
 
 def answer_url(token):

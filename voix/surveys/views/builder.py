@@ -22,7 +22,7 @@ from voix.core.views import form_errors_to_messages, role_required, submitted
 
 from .. import results, scales, services
 from ..forms import LinkForm, QuestionForm, SurveyCreateForm, SurveyForm
-from ..models import LinkChannel, Question, Response, Survey, SurveyLink, SurveyStatus
+from ..models import LinkChannel, Question, Response, Survey, SurveyStatus
 from .public import embed_snippet, public_url
 
 NAV = "enquetes"
@@ -145,8 +145,10 @@ def survey_create(request):
         lambda data: services.create_survey(
             request.user, data["organisation"], title=data["title"], standard=data["standard"]
         ),
-        lambda s: f"Le questionnaire « {s.title} » est créé, en brouillon : relisez ses "
-        "questions, puis ouvrez-le.",
+        lambda s: (
+            f"Le questionnaire « {s.title} » est créé, en brouillon : relisez ses "
+            "questions, puis ouvrez-le."
+        ),
         edit_url,
     )
     return done or render(
@@ -336,11 +338,15 @@ def survey_links(request, pk):
     form = LinkForm(request.POST or None, organisation=survey.organisation)
     if request.method == "POST":
         if not editor:
-            raise PermissionDenied("Seuls l'équipe qualité et les administrateurs créent des liens.")
+            raise PermissionDenied(
+                "Seuls l'équipe qualité et les administrateurs créent des liens."
+            )
         back = reverse("surveys:links", args=[survey.pk])
         if request.POST.get("action") == "tous":
             made = _ensure_all(user, survey)
-            messages.success(request, f"{made} lien{'s' if made > 1 else ''} créé{'s' if made > 1 else ''}.")
+            messages.success(
+                request, f"{made} lien{'s' if made > 1 else ''} créé{'s' if made > 1 else ''}."
+            )
             return redirect(back)
         done = submitted(
             request,
@@ -348,7 +354,9 @@ def survey_links(request, pk):
             lambda data: services.ensure_link(
                 user, survey, site=data["site"], channel=data["channel"]
             ),
-            lambda link: f"Lien prêt : {link.site or 'lien général'} — {link.get_channel_display()}.",
+            lambda link: (
+                f"Lien prêt : {link.site or 'lien général'} — {link.get_channel_display()}."
+            ),
             lambda link: back + f"#lien-{link.pk}",
         )
         if done:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from .. import exports, results
+from .. import exports, results, scales
 from ..forms import ResultsFilterForm, VerbatimFilterForm
 from ..models import LinkChannel
 from .builder import NAV, READERS, can_edit, reader_required, survey_for
@@ -62,11 +62,12 @@ class Bars:
     table: SafeString
 
 
-def bar_chart(chart_id: str, title: str, rows, *, caption_unit: str = "%") -> Bars:
-    """Horizontal bars for *rows* [(label, value or None, shown text, count)] — value a
-    share (0–100) or any number scaled to the largest — and the same rows as a table."""
+def bar_chart(chart_id: str, title: str, rows, *, shares: bool = True) -> Bars:
+    """Horizontal bars for *rows* [(label, value or None, shown text, count)] — *shares*:
+    values are percentages (0–100), else numbers scaled to the largest — and the same rows
+    as a table (the chart's text alternative)."""
     values = [value for _label, value, _text, _count in rows if value is not None]
-    top = max([float(v) for v in values] + [1.0]) if caption_unit != "%" else 100.0
+    top = 100.0 if shares else max([float(v) for v in values] + [1.0])
     plot = WIDTH - LABEL_W - 90
     height = len(rows) * (BAR_H + GAP) + GAP
     title_id, desc_id = f"{chart_id}-titre", f"{chart_id}-desc"
@@ -137,8 +138,8 @@ def _question_chart(result: results.QuestionResult):
 
 def _monthly_chart(months):
     rows = [(group.label, group.answers, str(group.answers), group.answers) for group in months]
-    chart = bar_chart("reponses-par-mois", "Nombre de réponses par mois", rows, caption_unit="n")
-    return chart
+    # Its data table is the « Résultats par mois » table under it.
+    return bar_chart("reponses-par-mois", "Nombre de réponses par mois", rows, shares=False)
 
 
 # ----- pages ----------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def survey_verbatims(request, pk):
     rows = results.verbatims(results.responses(survey, selection), filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     channels = dict(LinkChannel.choices)
-    satisfaction_labels = {o.score: o.label for o in results.scales.SATISFACTION.options}
+    satisfaction_labels = {o.score: o.label for o in scales.SATISFACTION.options}
     for response in page.object_list:
         response.channel_label = channels.get(response.channel, response.channel)
         response.satisfaction_label = satisfaction_labels.get(response.jdma_satisfaction, "")
