@@ -308,20 +308,25 @@ def ensure_reason(organisation, code: str) -> Reason:
     try:
         with transaction.atomic():
             reason = contact_services.save_reason(None, organisation, code=code, label=label)
-            for channel in dict.fromkeys(INTAKE_CHANNELS.values()):
-                contact_services.save_policy(
-                    None,
-                    organisation,
-                    channel=channel,
-                    reason=reason,
-                    ack_delay=ACK_DAYS.get(channel, ACK_DAYS_DEFAULT),
-                    ack_unit=DelayUnit.WORKING_DAYS,
-                    answer_delay=answer_days,
-                    answer_unit=DelayUnit.WORKING_DAYS,
-                )
     except (IntegrityError, ValidationError):
-        # Created at the same time by another request: use theirs.
-        reason = Reason.objects.get(organisation=organisation, code=code)
+        # Created at the same time by another request: use theirs (and its policies).
+        return Reason.objects.get(organisation=organisation, code=code)
+    # Default policies, as the contact log saves its own (clocks.ensure_default_policies).
+    ClockPolicy.objects.bulk_create(
+        [
+            ClockPolicy(
+                organisation=organisation,
+                channel=channel,
+                reason=reason,
+                ack_delay=ACK_DAYS.get(channel, ACK_DAYS_DEFAULT),
+                ack_unit=DelayUnit.WORKING_DAYS,
+                answer_delay=answer_days,
+                answer_unit=DelayUnit.WORKING_DAYS,
+            )
+            for channel in dict.fromkeys(INTAKE_CHANNELS.values())
+        ],
+        ignore_conflicts=True,
+    )
     return reason
 
 
@@ -554,7 +559,7 @@ def _acknowledge(actor, c, now):
     c.contact = contact_services.acknowledge_contact(actor, c.contact, at=now, now=now)
     c.acknowledged_at = now
     if c.status == Status.RECEIVED:
-        c.status = Status.ACKNOWLEDGED
+        c.status = Status.IN_PROGRESS if c.assignee_id else Status.ACKNOWLEDGED
     c.save(update_fields=["acknowledged_at", "status", "updated_at"])
     _audit(actor, "réclamation.accusée", c, le=now.isoformat())
     if c.kind == Kind.COMPLIMENT:

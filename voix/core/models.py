@@ -417,6 +417,8 @@ class Membership(models.Model):
 
 # How each recorded action reads in the journal; an action missing here shows its code.
 AUDIT_ACTIONS = {
+    "conservation.modifiée": "Durée de conservation modifiée",
+    "données.purgées": "Données personnelles purgées (durée de conservation échue)",
     "organisation.créée": "Organisme créé",
     "organisation.modifiée": "Organisme modifié",
     "site.créé": "Site créé",

@@ -31,16 +31,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from .models import AUDIT_ACTIONS, Organisation, RetentionPeriod
+from .models import Organisation, RetentionPeriod
 
 logger = logging.getLogger(__name__)
-
-# Audit labels of this module (core's own list lives in core.models).
-ACTIONS = {
-    "conservation.modifiée": "Durée de conservation modifiée",
-    "données.purgées": "Données personnelles purgées (durée de conservation échue)",
-}
-AUDIT_ACTIONS.update(ACTIONS)
 
 MIN_DAYS = 30
 MAX_DAYS = 3650
