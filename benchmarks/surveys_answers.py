@@ -1,45 +1,62 @@
 """Public survey answers under load: Voix and django-survey-and-report, each under gunicorn with
 2 workers on PostgreSQL, answered by a load generator in a second process on loopback.
 
-The questionnaire (both sides): the State's standard questions — JDMA satisfaction (3
-levels), clarity (5 levels), where help was sought (multiple choice, 9 channels), help
-reached (yes / no), help efficiency (5 levels) — then the overall CSAT question (5 levels)
-and a free-text comment.
+The questionnaire (both sides, same wordings): the State's standard questions — JDMA
+satisfaction (3 levels, required), clarity (5 levels), where help was sought (multiple choice,
+9 channels, « no help needed » alone), help reached (yes / no), help efficiency (5 levels) —
+then the overall CSAT question (5 levels, required) and a free-text comment.
 
 - Voix: a fresh database (``bench_surveys``), an organisation, a site, the standard
-  questionnaire made by ``voix.surveys.services.create_survey`` and opened, and its reception
-  link (``ensure_link``); the application runs as in production (DEBUG off, ALLOWED_HOSTS,
-  the cached template loader, persistent database connections) with two relaxations for a
-  load test from one address: the « too fast » check of the public forms is off
-  (``PUBLIC_FORM_MIN_SECONDS = 0``: the generator answers in milliseconds) and the
-  per-address rate limit is raised (``PUBLIC_RATE_LIMIT``). The honeypot, the signed
-  timestamp, the one-use form number (nonce) and CSRF stay on. Static files are served by
-  the plain storage (no ``collectstatic`` run: the generator asks for no static file).
+  questionnaire made by ``voix.surveys.services.create_survey``, opened, and its reception link
+  (``ensure_link``). The application runs as in production (DEBUG off, ALLOWED_HOSTS, a
+  50-character SECRET_KEY, the cached template loader, persistent database connections) with
+  the relaxations of a load test from one address, through the environment:
+  ``PUBLIC_FORM_MIN_SECONDS=0`` (the generator answers in milliseconds) and
+  ``PUBLIC_RATE_LIMIT`` / ``SURVEY_RATE_LIMIT`` raised. The honeypot, the signed time and the
+  one-use form number (nonce) stay on. Static files come from the plain storage (a
+  throw-away settings module: no ``collectstatic``; the generator asks for no static file).
 - django-survey-and-report (PyPI, latest, in its own virtualenv under
   benchmarks/peers/django_survey/.venv, created by this script with ``uv`` when missing): a
-  ``startproject``-like project (benchmarks/peers/django_survey/peer_settings.py), DEBUG off,
-  the same PostgreSQL server, its own database (``bench_surveys_peer``), a published,
+  ``startproject``-like project (peer_settings.py: DEBUG off, the same middleware, persistent
+  connections), its own database (``bench_surveys_peer``) on the same server, a published,
   anonymous, one-page questionnaire with the same questions (setup_peer.py).
 
-The generator (this file with ``--load``, in its own process, standard library only):
-CLIENTS (16) threads, each a stream of new visitors — no cookie kept from one answer to the
-next — that GET the questionnaire (its hidden fields: CSRF token, timestamp, nonce), pick
-answers at random (seeded) and POST them; a 302 to the thanks page is an answer. WARMUP_S
-(3) seconds, then DURATION_S (20) seconds measured: answers per second, p50 / p95 / p99 of
-the POST (and the p99 of the GET), errors (any other status, or a refused connection).
-Afterwards the database is counted: rows must equal the answers the generator saw accepted,
-with no duplicate.
+The generator (this file with ``--load``, its own process, standard library only): CLIENTS
+(16) threads, each with its own connection (kept alive when the server allows it); WARMUP_S
+(3) seconds, then DURATION_S (15) seconds measured. Two modes (MODES, both by default), one
+after the other on the same server:
+
+- ``visit`` (the figure the target is judged on, line ``surveys.answers.<side>``): new
+  visitors one after the other, each GETs the questionnaire (its hidden fields: nonce and
+  time, or the CSRF token and cookie for the peer), picks answers at random (seeded) and
+  POSTs them;
+- ``post`` (line ``….post_only``): POSTs only — Voix's forms are made beforehand with its own
+  functions (``public.new_nonce``, ``antibot.stamp``, FORMS of them), the peer's clients reuse
+  the CSRF token of one GET each — what the answer endpoint alone can take.
+
+A 302 to the thanks page is an answer; anything else is an error. Printed per side and mode:
+answers per second, p50 / p95 / p99 of the POST (and the p99 of the GET), errors, and the CPU
+spent per answer by the gunicorn processes (app_cpu_ms), the PostgreSQL backends (db_cpu_ms)
+and the generator (gen_cpu_ms), read from /proc: ``cpu_bound_per_s`` is what the machine's
+cores could carry if CPU were the only limit — the figure that stays meaningful on a busy
+machine. Then the database is counted: rows must equal the answers the generator saw
+accepted, with no duplicate (else the script fails). ``pg_commit_ms`` is the median time of a
+one-row committed INSERT (the disk's flush time, which a sync worker waits for on each POST).
 
 Voix's targets: ≥ 300 answers/s, p99 of the POST < 150 ms, zero errors.
 
     uv run python benchmarks/surveys_answers.py
-    PEER=0 WORKER_CLASS=gthread THREADS=4 uv run python benchmarks/surveys_answers.py
+    PEER=0 MODES=visit WORKER_CLASS=sync uv run python benchmarks/surveys_answers.py
     CLIENTS=8 DURATION_S=10 uv run python benchmarks/surveys_answers.py
 
-WORKER_CLASS (sync) and THREADS (gthread only) choose gunicorn's worker for both sides;
-WORKERS (2). BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names
-the server; the databases are created and dropped by the script. When the server cannot be
-reached the bench says so and exits without a figure.
+WORKER_CLASS (gthread) and THREADS (4, gthread only) choose gunicorn's worker for both
+sides; WORKERS (2). gthread is the default because it measured best: a POST waits for the
+disk to flush its commit (pg_commit_ms), and a sync worker serves nobody meanwhile, while a
+gthread worker's other threads go on (and connections are kept alive); on this machine the
+POST-only rate was about twice the sync workers'. VOIX=0 or PEER=0 leaves a side out.
+BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
+the databases are created and dropped by the script. When the server cannot be reached the
+bench says so and exits without a figure.
 """
 
 import html
@@ -47,6 +64,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -72,7 +90,7 @@ CLIENTS = int(os.environ.get("CLIENTS", "16"))
 WARMUP_S = float(os.environ.get("WARMUP_S", "3"))
 DURATION_S = float(os.environ.get("DURATION_S", "15"))
 WORKERS = int(os.environ.get("WORKERS", "2"))
-WORKER_CLASS = os.environ.get("WORKER_CLASS", "sync")
+WORKER_CLASS = os.environ.get("WORKER_CLASS", "gthread")
 THREADS = int(os.environ.get("THREADS", "4"))
 MODES = [m for m in os.environ.get("MODES", "visit,post").split(",") if m]
 FORMS = int(os.environ.get("FORMS", "20000"))  # ready forms for Voix's « post » mode
@@ -594,9 +612,12 @@ def measure_voix(admin) -> dict:
         "SURVEY_RATE_LIMIT": "1000000000",
     }
     command = [sys.executable, "-m", "gunicorn", "voix.wsgi:application", *gunicorn_options()]
-    results = serve_and_load(
-        admin, command, env, ROOT, target, BENCH_DB, forms=voix_forms(target["token"])
-    )
+    try:
+        results = serve_and_load(
+            admin, command, env, ROOT, target, BENCH_DB, forms=voix_forms(target["token"])
+        )
+    finally:
+        shutil.rmtree(settings_dir, ignore_errors=True)
     rows, distinct = count(
         url,
         f"SELECT count(*), count(DISTINCT nonce) FROM surveys_response "

@@ -274,7 +274,9 @@ def _raise(errors):
 
 def _lock(c: Complaint) -> Complaint:
     return (
-        Complaint.objects.select_for_update().select_related("contact", "organisation").get(pk=c.pk)
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("contact", "organisation")
+        .get(pk=c.pk)
     )
 
 
@@ -924,7 +926,11 @@ def _check_mediator(actor, m):
 @transaction.atomic
 def take_mediation(actor, m) -> Mediation:
     """A médiateur takes the mediation (its contact is assigned to them)."""
-    m = Mediation.objects.select_for_update().select_related("complaint", "contact").get(pk=m.pk)
+    m = (
+        Mediation.objects.select_for_update(of=("self",))
+        .select_related("complaint", "contact")
+        .get(pk=m.pk)
+    )
     _check_mediator(actor, m)
     if m.status != MediationStatus.OPEN:
         raise ValidationError("Cette médiation est terminée : la décision est rendue.")
@@ -950,7 +956,11 @@ def decide_mediation(actor, m, *, decision, text, now=None) -> Mediation:
     """Record the médiateur's decision (and its reasons), close the mediation's contact
     and the case, and tell the requester (e-mail, else SMS; the tracking page shows it)."""
     now = now or timezone.now()
-    m = Mediation.objects.select_for_update().select_related("complaint", "contact").get(pk=m.pk)
+    m = (
+        Mediation.objects.select_for_update(of=("self",))
+        .select_related("complaint", "contact")
+        .get(pk=m.pk)
+    )
     _check_mediator(actor, m)
     if m.status != MediationStatus.OPEN:
         raise ValidationError("La décision de cette médiation est déjà rendue.")

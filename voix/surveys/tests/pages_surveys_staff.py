@@ -66,22 +66,3 @@ PAGES = [
         method="head",
     ),
 ]
-
-
-def wire_staff_urls():
-    """Until voix/surveys/urls.py lists the staff modules (the lead composes it), add them
-    for the tests. A no-op once they are wired."""
-    from django.urls import NoReverseMatch, clear_url_caches, reverse
-
-    try:
-        reverse("surveys:index")
-        return
-    except NoReverseMatch:
-        pass
-    from voix.surveys import urls
-    from voix.surveys.views import builder, public, results, settings_pages
-
-    names = {pattern.name for pattern in urls.urlpatterns}
-    for module in (public, builder, results, settings_pages):
-        urls.urlpatterns.extend(p for p in module.urls if p.name not in names)
-    clear_url_caches()

@@ -1,9 +1,7 @@
 """The questionnaire builder, the links page and the settings page, through the pages."""
 
-import pytest
 from django.urls import reverse
 
-import tests.pages  # noqa: F401  (loads the page matrix before the surveys rows)
 from voix.core.models import AuditEvent
 from voix.surveys import services
 from voix.surveys.models import (
@@ -14,12 +12,6 @@ from voix.surveys.models import (
     SurveySettings,
     SurveyStatus,
 )
-from voix.surveys.tests.pages_surveys_staff import wire_staff_urls
-
-
-@pytest.fixture(autouse=True)
-def _urls():
-    wire_staff_urls()
 
 
 def codes(survey):

@@ -5,25 +5,17 @@ import itertools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-import tests.pages  # noqa: F401  (loads the page matrix before the surveys rows)
 from voix.core import services as core_services
 from voix.core.models import Role
 from voix.surveys import results, services
 from voix.surveys.models import LinkChannel, QuestionKind, Response
-from voix.surveys.tests.pages_surveys_staff import wire_staff_urls
 
 GOOD = {"satisfaction": "tres_bien", "satisfaction_globale": "5", "comprehension": "5"}
 BAD = {"satisfaction": "pas_bien", "satisfaction_globale": "1", "comprehension": "1"}
 NEUTRAL = {"satisfaction": "moyen", "satisfaction_globale": "3"}
-
-
-@pytest.fixture(autouse=True)
-def _urls():
-    wire_staff_urls()
 
 
 NONCES = itertools.count()

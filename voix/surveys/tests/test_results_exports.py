@@ -6,19 +6,11 @@ import io
 from datetime import datetime
 
 import openpyxl
-import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-import tests.pages  # noqa: F401  (loads the page matrix before the surveys rows)
 from voix.surveys import services
 from voix.surveys.models import QuestionKind
-from voix.surveys.tests.pages_surveys_staff import wire_staff_urls
-
-
-@pytest.fixture(autouse=True)
-def _urls():
-    wire_staff_urls()
 
 
 def csv_rows(response):
