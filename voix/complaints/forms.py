@@ -239,8 +239,10 @@ class ComplaintFields(DsfrFormMixin, forms.Form):
         widget=MultipleFileInput(attrs={"accept": attachments.ACCEPT}),
     )
 
-    # the field that gets « no way to answer »
+    # the field that gets « no way to answer »; an agent may record a case without one
+    # (the person refused to give any: the case is counted, no answer can be sent)
     reach_field = "email"
+    needs_reach = True
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -284,7 +286,7 @@ class ComplaintFields(DsfrFormMixin, forms.Form):
         kind = data.get("kind")
         reach = [data.get(name) for name in ("email", "phone", "postal_address")]
         failed = {"email", "phone", "postal_address"} & set(self.errors)
-        if kind != Kind.COMPLIMENT and not any(reach) and not failed:
+        if self.needs_reach and kind != Kind.COMPLIMENT and not any(reach) and not failed:
             self.add_error(
                 self.reach_field,
                 "Indiquez au moins un moyen de vous répondre : adresse électronique, "
@@ -360,6 +362,7 @@ class StaffComplaintForm(ComplaintFields):
         "case peut rester vide.",
     )
     field_order = ["intake"]
+    needs_reach = False
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, organisation=organisation, **kwargs)

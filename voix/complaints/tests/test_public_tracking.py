@@ -189,3 +189,19 @@ def test_an_expired_link_says_how_to_get_a_new_one(world, client):
 
 def test_an_unknown_link_is_not_found(world, client):
     assert client.get(reverse("complaints:tracking", args=["nimporte-quoi"])).status_code == 404
+
+
+def test_a_thank_you_is_followed_without_an_answer_step(world, client):
+    with services.without_messages():
+        thanks = services.file_complaint(
+            None,
+            world.caf,
+            kind=Kind.COMPLIMENT,
+            intake="formulaire",
+            subject="Merci",
+            body="Merci à l'agent de Laval pour sa patience.",
+            consent=True,
+        )
+    words = text(client.get(url(thanks)))
+    assert "Réponse envoyée" not in words
+    assert "Demande close — le" in words

@@ -170,6 +170,14 @@ def test_a_manager_lands_on_the_case_after_intake(world, client_for):
     assert complaint.consent_at is not None
 
 
+def test_an_agent_may_record_a_case_the_person_gave_no_contact_for(world, client_for):
+    data = intake_data(intake=Intake.COUNTER, full_name="", phone="")
+    response = client_for("agent").post(reverse("complaints:create"), data)
+    assert response.status_code == 302
+    complaint = Complaint.objects.get(subject="Appel au sujet d'un rappel")
+    assert complaint.intake == Intake.COUNTER and not complaint.phone
+
+
 def test_intake_keeps_what_was_typed_when_something_is_wrong(world, client_for):
     response = client_for("agent").post(reverse("complaints:create"), intake_data(body=""))
     assert response.status_code == 400

@@ -22,7 +22,7 @@ from ..forms import (
     error_summary,
     mark_invalid,
 )
-from ..models import AnswerVia, Intake, MediationStatus, Status
+from ..models import AnswerVia, Intake, Kind, MediationStatus, Status
 
 RATE_SCOPE = "reclamation"
 TRACKING_SCOPE = "suivi-reclamation"
@@ -77,11 +77,10 @@ def public_form(request, slug):
         mark_invalid(form)
         status = 400
     else:
-        initial = {}
+        form = PublicComplaintForm(organisation=organisation)
         wanted = request.GET.get("lieu", "")
-        if wanted.isdigit() and organisation.sites.filter(pk=wanted, is_active=True).exists():
-            initial["site"] = int(wanted)
-        form = PublicComplaintForm(organisation=organisation, initial=initial)
+        if wanted.isdigit() and form.fields["site"].queryset.filter(pk=wanted).exists():
+            form.initial["site"] = int(wanted)
     return render(
         request,
         "complaints/public/form.html",
@@ -121,6 +120,8 @@ def steps(complaint) -> list[dict]:
             "done": bool(complaint.answered_at),
         },
     ]
+    if complaint.kind == Kind.COMPLIMENT:
+        rows = rows[:2]  # a thank-you calls for no answer
     if mediation is not None:
         rows.append(
             {
