@@ -6,6 +6,8 @@ PY := $(UV) run --frozen
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/voix
 CHROMIUM ?= /usr/bin/chromium
 ONLY ?=
+# Test processes per suite (pytest-xdist); 0 runs in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help install run worker lint format migrations-check test test-sqlite test-postgres browser bench clean
 
@@ -54,13 +56,13 @@ test: lint migrations-check browser test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "== Suite complète sur SQLite =="
-	$(PY) pytest
+	$(PY) pytest -n $(PYTEST_WORKERS)
 
 test-postgres: install
 	@if $(PY) python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null \
 	  || $(PY) python -c "import psycopg,sys,re; psycopg.connect(re.sub(r'/[^/]*$$','/postgres',sys.argv[1]), connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null; then \
 	  echo "== Suite complète sur PostgreSQL ($(TEST_POSTGRES_URL)) =="; \
-	  DATABASE_URL="$(TEST_POSTGRES_URL)" $(PY) pytest; \
+	  DATABASE_URL="$(TEST_POSTGRES_URL)" $(PY) pytest -n $(PYTEST_WORKERS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "ERREUR : PostgreSQL injoignable à $(TEST_POSTGRES_URL) — en CI la suite PostgreSQL est obligatoire."; exit 1; \
 	else \
