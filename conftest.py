@@ -60,9 +60,13 @@ def _fresh_cache():
     """Each test starts with an empty cache (rate-limit counters, cached pages)."""
     from django.core.cache import cache
 
+    from voix.surveys.views.public import forget_cached_pages
+
     cache.clear()
+    forget_cached_pages()
     yield
     cache.clear()
+    forget_cached_pages()
 
 
 class World:

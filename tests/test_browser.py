@@ -384,6 +384,25 @@ def test_screenshots_of_the_main_pages(server, live_world, open_page):
         ("agent", "rdv-detail", "appointments:detail", {"pk": live_world.partner_appointment.pk}),
         ("partenaire", "rdv-relais", "appointments:relay_index", {}),
         ("manager", "rdv-parametres", "appointments:settings", {}),
+        ("anonyme", "avis", "surveys:answer", {"token": live_world.survey_link.token}),
+        ("anonyme", "avis-borne", "surveys:answer", {"token": live_world.kiosk_link.token}),
+        ("qualite", "enquete", "surveys:edit", {"pk": live_world.survey.pk}),
+        ("qualite", "enquete-liens", "surveys:links", {"pk": live_world.survey.pk}),
+        ("qualite", "enquete-resultats", "surveys:results", {"pk": live_world.survey.pk}),
+        ("anonyme", "reclamation-formulaire", "complaints:public_form", {"slug": caf.slug}),
+        (
+            "anonyme",
+            "reclamation-suivi",
+            "complaints:tracking",
+            {"token": live_world.complaint.token},
+        ),
+        ("manager", "reclamations", "complaints:index", {}),
+        ("manager", "reclamation-fiche", "complaints:detail", {"pk": live_world.complaint.pk}),
+        ("mediateur", "mediation", "complaints:mediation_index", {}),
+        ("partenaire", "reclamations-relais", "complaints:relay_index", {}),
+        ("agent", "remontee-nouvelle", "field_reports:create", {}),
+        ("qualite", "remontees-tri", "field_reports:triage", {}),
+        ("qualite", "remontees-synthese", "field_reports:summary", {}),
     ]
     pages = {}
     for persona, filename, name, kwargs in shots:

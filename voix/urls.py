@@ -6,13 +6,14 @@ from django.urls import include, path
 from voix.api import api
 
 urlpatterns = [
+    # First: the public survey answer page is the busiest address (fewer patterns to try).
+    path("", include("voix.surveys.urls")),
     path("django-admin/", admin.site.urls),
     path("", include("voix.core.urls")),
     path("", include("voix.commitments.urls")),
     path("", include("voix.contacts.urls")),
     path("", include("voix.reception.urls")),
     path("", include("voix.appointments.urls")),
-    path("", include("voix.surveys.urls")),
     path("", include("voix.complaints.urls")),
     path("", include("voix.field_reports.urls")),
     path("api/v1/", api.urls),

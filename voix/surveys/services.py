@@ -578,8 +578,8 @@ def submit_response(
     """Record one person's answers, given through a public *link* or a personal
     *invitation*. Raises ValidationError (per question code) for a bad answer,
     AlreadyAnswered when the same form (its one-use *nonce*) or the invitation was already
-    answered — under concurrency too (unique columns). *questions*: the survey's questions
-    when the caller already has them."""
+    answered — under concurrency too: the unique columns (nonce, invitation) decide, with no
+    query beforehand. *questions*: the survey's questions when the caller already has them."""
     if (link is None) == (invitation is None):
         raise ValueError("Donnez un lien ou une invitation, pas les deux.")
     source = link or invitation
@@ -595,8 +595,6 @@ def submit_response(
     nonce = (nonce or "").strip()
     if not nonce or len(nonce) > NONCE_MAX_LENGTH:
         raise ValidationError("Le formulaire n'a pas pu être vérifié : rechargez la page.")
-    if invitation is not None and Response.objects.filter(invitation=invitation).exists():
-        raise AlreadyAnswered()
     if questions is None:
         questions = list(survey.questions.all())
     stored, scored = clean_answers(questions, answers)
@@ -613,7 +611,10 @@ def submit_response(
         **scored,
     )
     try:
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: a refused row spares the caller's work
+                response.save(force_insert=True)
+        else:  # autocommit: the INSERT is a transaction by itself (no BEGIN / COMMIT trip)
             response.save(force_insert=True)
     except IntegrityError as exc:
         raise AlreadyAnswered() from exc

@@ -16,29 +16,50 @@ Kiosk mode (link channel « borne », a reception tablet): no rate limit per add
 answers come from one tablet) but one per link; a shorter timing check (2 s); the thanks
 page goes back to a blank form by itself (<meta http-equiv="refresh">); no cookie, no
 autocomplete, ``Cache-Control: no-store``: nothing of one person stays for the next.
+
+Cost per answer (docs/surveys.md, « Charge ») — every rule above stays on:
+
+- a public link's token is resolved once per TARGET_SECONDS (5 s) per process (the link,
+  its questionnaire, organisation and site: no query on most GETs and POSTs); a link
+  switched off, a questionnaire closed or renamed elsewhere shows within that delay (at
+  once in the process that made the change). Invitations are always read afresh;
+- the blank questionnaire is rendered once per process and per state of what it shows
+  (questionnaire, organisation and site names, kiosk mode), for PAGE_SECONDS (60 s) at
+  most, with two markers where the per-visitor values go: each GET only puts in a fresh
+  one-use number and signed time. Only for a public link (an invitation's page is
+  rendered) and a visitor without session or messages cookie (a staff member who is
+  logged in sees their menu: always rendered for them);
+- a POST that is accepted answers with a redirect to the thanks page (no template), which
+  is cached the same way (nothing in it belongs to the visitor).
 """
 
 import io
 import secrets
+import time
 from xml.sax.saxutils import escape
 
 import segno
 from django import forms
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from voix.core import antibot
+from voix.core.models import Organisation, Site
 
 from .. import scales, services
-from ..models import Invitation, QuestionKind, Response, SurveyLink, SurveyStatus
+from ..models import Invitation, Question, QuestionKind, Response, Survey, SurveyLink, SurveyStatus
 
 Kind = QuestionKind
 NONCE_FIELD = "nonce"
@@ -117,22 +138,133 @@ class Target:
         return bool(self.link and self.link.kiosk)
 
 
+def _first(queryset):
+    """The only row of a lookup on a unique column, without the model's ordering (its
+    joins and ORDER BY cost more than the lookup itself)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 def find_target(token: str) -> Target | None:
-    link = (
-        SurveyLink.objects.select_related("survey__organisation", "site")
-        .filter(token=token)
-        .first()
+    """What *token* points to, read from the database."""
+    link = _first(
+        SurveyLink.objects.select_related("survey__organisation", "site").filter(token=token)
     )
     if link is not None:
         return Target(token, link=link)
-    invitation = (
-        Invitation.objects.select_related("survey__organisation", "site")
-        .filter(token=token)
-        .first()
+    invitation = _first(
+        Invitation.objects.select_related("survey__organisation", "site").filter(token=token)
     )
     if invitation is not None:
         return Target(token, invitation=invitation)
     return None
+
+
+# ----- per-process caches (see the module's docstring) ------------------------------------
+
+TARGET_SECONDS = 5  # a link's state (active, questionnaire open, names) may be this late
+PAGE_SECONDS = 60  # a cached page is rendered again at least this often
+TARGET_ENTRIES = 2000  # beyond this many entries a cache starts again empty
+PAGE_ENTRIES = 300  # pages of ~25 kB: a few MB per process at most
+_targets: dict[str, tuple[float, Target]] = {}
+_pages: dict[tuple, tuple[float, bytes]] = {}
+# Where the per-visitor values go in a cached form: random, so no text typed by the staff
+# (a title, an introduction) can contain them.
+_NONCE_MARK = f"nonce-{secrets.token_hex(16)}"
+_STAMP_MARK = f"horodatage-{secrets.token_hex(16)}"
+
+
+def _fresh(entry, seconds: int):
+    """The value of a cache *entry* (stored_at, value) while younger than *seconds*."""
+    if entry is None:
+        return None
+    age = time.time() - entry[0]
+    return entry[1] if 0 <= age < seconds else None
+
+
+def _remember(store: dict, key, value, limit: int) -> None:
+    if len(store) >= limit:
+        store.clear()
+    store[key] = (time.time(), value)
+
+
+def cached_target(token: str) -> Target | None:
+    """find_target, kept TARGET_SECONDS per process for public links (the objects are
+    shared between requests and threads: read only). An invitation is read each time (it
+    is answered once; its « already answered » state must show at once)."""
+    target = _fresh(_targets.get(token), TARGET_SECONDS)
+    if target is None:
+        target = find_target(token)
+        if target is not None and target.link is not None:
+            _remember(_targets, token, target, TARGET_ENTRIES)
+    return target
+
+
+def forget_cached_pages(**kwargs) -> None:
+    """Empty this process's caches of targets and pages (on a change of a questionnaire,
+    question, link, site or organisation made here; the other processes follow within
+    TARGET_SECONDS)."""
+    _targets.clear()
+    _pages.clear()
+
+
+def _forget_on_change(sender, **kwargs) -> None:
+    forget_cached_pages()
+    transaction.on_commit(forget_cached_pages)  # a read made before the commit was stale
+
+
+for _model in (Survey, Question, SurveyLink, Site, Organisation):
+    for _signal in (post_save, post_delete):
+        _signal.connect(
+            _forget_on_change, sender=_model, dispatch_uid=f"surveys-public-{_model.__name__}"
+        )
+
+
+def _shared_page_allowed(request, target: Target) -> bool:
+    """A page cached for everyone is served only to a visitor without a session (so not
+    logged in: no personal menu) and without messages waiting to be shown; and only for a
+    public link (an invitation is answered once: nothing to share)."""
+    cookies = request.COOKIES
+    return (
+        target.link is not None
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and CookieStorage.cookie_name not in cookies
+    )
+
+
+def _fingerprint(target: Target) -> tuple:
+    """Everything a cached page of *target* shows that may change."""
+    survey, organisation, site = target.survey, target.organisation, target.site
+    return (
+        survey.pk,
+        survey.updated_at,
+        survey.status,
+        organisation.pk,
+        organisation.name,
+        organisation.slug,
+        organisation.is_public,
+        site.pk if site else None,
+        site.name if site else "",
+        target.kiosk,
+    )
+
+
+def _no_store(response):
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+_NO_STORE_CACHE_CONTROL = _no_store(HttpResponse()).headers["Cache-Control"]
+
+
+def _shared_response(body: bytes):
+    """A cached page, with the headers _no_store gives (computed once) and « Vary: Cookie »
+    (a logged-in member gets another page)."""
+    response = HttpResponse(body)
+    response.headers["Expires"] = http_date(time.time())
+    response.headers["Cache-Control"] = _NO_STORE_CACHE_CONTROL
+    response.headers["Vary"] = "Cookie"
+    return response
 
 
 def _unavailable(request, target: Target | None):
@@ -189,10 +321,7 @@ def _page(request, template, target, context, status=200):
         "nav": "public",
         **context,
     }
-    response = render(request, template, context, status=status)
-    add_never_cache_headers(response)
-    patch_cache_control(response, no_store=True)
-    return response
+    return _no_store(render(request, template, context, status=status))
 
 
 def _message_page(request, target, title, text, status):
@@ -284,6 +413,44 @@ def posted_answers(request, questions) -> dict:
 # ----- the antibot part ---------------------------------------------------------------------
 
 
+HONEYPOT_MESSAGE = "Votre avis n'a pas été envoyé : le champ « Ne pas remplir » doit rester vide."
+UNVERIFIED_MESSAGE = (
+    "Le formulaire n'a pas pu être vérifié : vos réponses sont gardées, envoyez-le de nouveau."
+)
+TOO_FAST_MESSAGE = (
+    "Le formulaire a été envoyé trop vite pour avoir été rempli par une personne : "
+    "vérifiez vos réponses, puis envoyez-le de nouveau."
+)
+TOO_OLD_MESSAGE = (
+    "Le formulaire est resté ouvert trop longtemps : vos réponses sont gardées, "
+    "vérifiez-les puis envoyez-le de nouveau."
+)
+
+
+def minimum_seconds(kiosk: bool) -> int:
+    """The least time to fill the form: PUBLIC_FORM_MIN_SECONDS, 2 s at most on a kiosk."""
+    floor = antibot.min_seconds()
+    return min(KIOSK_MIN_SECONDS, floor) if kiosk else floor
+
+
+def antibot_problem(data, *, kiosk: bool, now=None) -> tuple[str, str] | None:
+    """(code, French message) of the first antibot check the sent *data* fails: the
+    honeypot, then the signed time (genuine, not too fast, not too old). None: it passes.
+    The POST path calls it directly; AnswerForm (the error page) says the same."""
+    if (data.get(antibot.HONEYPOT_FIELD) or "").strip():
+        return "honeypot", HONEYPOT_MESSAGE
+    try:
+        shown = int(signing.Signer(salt=antibot.SALT).unsign(data.get(antibot.STAMP_FIELD, "")))
+    except (signing.BadSignature, ValueError):
+        return "timing", UNVERIFIED_MESSAGE
+    age = (now or timezone.now()).timestamp() - shown
+    if age < minimum_seconds(kiosk):
+        return "timing", TOO_FAST_MESSAGE
+    if age > antibot.max_seconds():
+        return "timing", TOO_OLD_MESSAGE
+    return None
+
+
 class AnswerForm(antibot.AntibotForm):
     """The honeypot and the signed time; in kiosk mode the minimum time is 2 seconds."""
 
@@ -292,40 +459,15 @@ class AnswerForm(antibot.AntibotForm):
         self.kiosk = kiosk
 
     def minimum_seconds(self) -> int:
-        floor = antibot.min_seconds()
-        return min(KIOSK_MIN_SECONDS, floor) if self.kiosk else floor
+        return minimum_seconds(self.kiosk)
 
     def clean(self):
         data = forms.Form.clean(self)
-        if (self.data.get(antibot.HONEYPOT_FIELD) or "").strip():
-            self.robot = True
-            raise forms.ValidationError(
-                "Votre avis n'a pas été envoyé : le champ « Ne pas remplir » doit rester vide.",
-                code="honeypot",
-            )
-        try:
-            shown = int(
-                signing.Signer(salt=antibot.SALT).unsign(self.data.get(antibot.STAMP_FIELD, ""))
-            )
-        except (signing.BadSignature, ValueError):
-            raise forms.ValidationError(
-                "Le formulaire n'a pas pu être vérifié : vos réponses sont gardées, "
-                "envoyez-le de nouveau.",
-                code="timing",
-            ) from None
-        age = (self._now or timezone.now()).timestamp() - shown
-        if age < self.minimum_seconds():
-            raise forms.ValidationError(
-                "Le formulaire a été envoyé trop vite pour avoir été rempli par une personne : "
-                "vérifiez vos réponses, puis envoyez-le de nouveau.",
-                code="timing",
-            )
-        if age > antibot.max_seconds():
-            raise forms.ValidationError(
-                "Le formulaire est resté ouvert trop longtemps : vos réponses sont gardées, "
-                "vérifiez-les puis envoyez-le de nouveau.",
-                code="timing",
-            )
+        problem = antibot_problem(self.data, kiosk=self.kiosk, now=self._now)
+        if problem is not None:
+            code, message = problem
+            self.robot = code == "honeypot"
+            raise forms.ValidationError(message, code=code)
         return data
 
 
@@ -357,24 +499,54 @@ def _form_page(request, target, questions, *, form, nonce, values=None, errors=N
     )
 
 
+def _blank_form(request, target, questions):
+    """The blank questionnaire for a visitor: the page rendered once (per process, state
+    and PAGE_SECONDS) with markers, filled with a fresh one-use number and signed time."""
+    key = ("form", request.path, *_fingerprint(target))
+    page = _fresh(_pages.get(key), PAGE_SECONDS)
+    if page is None:
+        form = AnswerForm(kiosk=target.kiosk)
+        form.fields[antibot.STAMP_FIELD].initial = _STAMP_MARK
+        rendered = _form_page(request, target, questions, form=form, nonce=_NONCE_MARK)
+        page = rendered.content
+        _remember(_pages, key, page, PAGE_ENTRIES)
+    body = page.replace(_NONCE_MARK.encode(), new_nonce(target.token).encode(), 1)
+    return _shared_response(body.replace(_STAMP_MARK.encode(), antibot.stamp().encode(), 1))
+
+
+def _checked_form(request, target, now) -> AnswerForm:
+    """The antibot form of a POST, validated (for a page that shows the answers again)."""
+    form = AnswerForm(request.POST, kiosk=target.kiosk, now=now)
+    form.is_valid()
+    return form
+
+
+def _answered(target) -> bool:
+    """Whether the invitation behind *target* was answered already."""
+    return Response.objects.filter(invitation=target.invitation).exists()
+
+
 @csrf_exempt  # the signed one-use number is the form's proof of origin; no cookie is set
 def answer(request, token):
     """GET: the questionnaire; POST: record the answers, then the thanks page."""
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    target = find_target(token)
+    target = cached_target(token)
     problem = _unavailable(request, target)
     if problem is not None:
         return problem
-    if (
-        target.invitation is not None
-        and Response.objects.filter(invitation=target.invitation).exists()
-    ):
-        return _already_page(request, target)
-    questions = questions_of(target.survey)
+    invited = target.invitation is not None
     if request.method != "POST":
+        if invited and _answered(target):
+            return _already_page(request, target)
+        questions = questions_of(target.survey)
+        if _shared_page_allowed(request, target):
+            return _blank_form(request, target, questions)
         form = AnswerForm(kiosk=target.kiosk)
         return _form_page(request, target, questions, form=form, nonce=new_nonce(token))
+    # POST. An invitation answered already: its unique column refuses a second answer
+    # (AlreadyAnswered); the clear page is also shown instead of a correction.
+    questions = questions_of(target.survey)
     now = timezone.now()
     allowed = (
         kiosk_hit(target.link, now)
@@ -386,10 +558,12 @@ def answer(request, token):
         add_never_cache_headers(response)
         return response
     values = posted_answers(request, questions)
-    form = AnswerForm(request.POST, kiosk=target.kiosk)
     sent = request.POST.get(NONCE_FIELD, "")
     number = read_nonce(token, sent)
-    if not form.is_valid():
+    if antibot_problem(request.POST, kiosk=target.kiosk, now=now) is not None:
+        if invited and _answered(target):
+            return _already_page(request, target)
+        form = _checked_form(request, target, now)  # invalid: it shows the problem
         return _form_page(
             request,
             target,
@@ -400,11 +574,10 @@ def answer(request, token):
             status=400,
         )
     if number is None:
-        form.add_error(
-            None,
-            "Le formulaire n'a pas pu être vérifié : vos réponses sont gardées, "
-            "envoyez-le de nouveau.",
-        )
+        if invited and _answered(target):
+            return _already_page(request, target)
+        form = _checked_form(request, target, now)
+        form.add_error(None, UNVERIFIED_MESSAGE)
         return _form_page(
             request, target, questions, form=form, nonce=new_nonce(token), values=values, status=400
         )
@@ -418,8 +591,11 @@ def answer(request, token):
             questions=questions,
         )
     except services.AlreadyAnswered:
-        return _already_page(request, target, status=409)
+        # an invitation's page says « Vous avez déjà répondu » (as on a GET)
+        return _already_page(request, target, status=200 if invited else 409)
     except ValidationError as error:
+        if invited and _answered(target):
+            return _already_page(request, target)
         errors = (
             {code: messages[0] for code, messages in error.message_dict.items()}
             if hasattr(error, "error_dict")
@@ -431,21 +607,28 @@ def answer(request, token):
             request,
             target,
             questions,
-            form=form,
+            form=_checked_form(request, target, now),
             nonce=sent,
             values=values,
             errors=errors,
             status=400,
         )
-    return redirect(reverse("surveys:thanks", args=[token]), permanent=False)
+    return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
 
 
 def thanks(request, token):
-    """« Merci » after an answer; a kiosk goes back to a blank form by itself."""
-    target = find_target(token)
+    """« Merci » after an answer; a kiosk goes back to a blank form by itself. Nothing in
+    it belongs to the visitor: cached like the blank form."""
+    target = cached_target(token)
     if target is None:
         return _unavailable(request, None)
-    return _page(
+    shared = _shared_page_allowed(request, target)
+    key = ("thanks", request.path, *_fingerprint(target))
+    if shared:
+        page = _fresh(_pages.get(key), PAGE_SECONDS)
+        if page is not None:
+            return _shared_response(page)
+    response = _page(
         request,
         "surveys/public/thanks.html",
         target,
@@ -455,13 +638,13 @@ def thanks(request, token):
             "answer_url": reverse("surveys:answer", args=[token]),
         },
     )
+    if shared:
+        _remember(_pages, key, response.content, PAGE_ENTRIES)
+    return response
 
 
 def _link_or_404(token):
-    link = SurveyLink.objects.select_related("survey__organisation").filter(token=token).first()
-    if link is None:
-        return None
-    return link
+    return _first(SurveyLink.objects.select_related("survey__organisation").filter(token=token))
 
 
 def public_url(token: str) -> str:
