@@ -35,7 +35,7 @@ def march(world):
     fast = answered(2)  # Wednesday 6 March
     ten = answered(14)  # Monday 18 March
     for c in (fast, ten):
-        services.tag_complaint(qualite, c, theme=world.theme, root_causes=[])
+        services.tag_complaint(qualite, c, theme=world.complaint_theme, root_causes=[])
     answered(25)  # Friday 29 March: 19 working days, still in time
     answered(None)
     answered(4, site=None)  # Friday 8 March

@@ -28,53 +28,53 @@ def test_quality_adds_a_theme(world, client_for):
 def test_a_duplicate_label_is_refused_at_its_field(world, client_for):
     response = client_for("qualite").post(
         url(),
-        {"action": "ajouter", "kind": "theme", "theme-nouveau-label": world.theme.label},
+        {"action": "ajouter", "kind": "theme", "theme-nouveau-label": world.complaint_theme.label},
     )
     assert response.status_code == 400
-    assert f"Le thème « {world.theme.label} » existe déjà." in page(response)
+    assert f"Le thème « {world.complaint_theme.label} » existe déjà." in page(response)
 
 
 def test_a_cause_is_renamed(world, client_for):
     data = {
         "action": "renommer",
         "kind": "cause",
-        "pk": world.cause.pk,
-        f"cause-{world.cause.pk}-label": "Pièce justificative manquante",
+        "pk": world.complaint_cause.pk,
+        f"cause-{world.complaint_cause.pk}-label": "Pièce justificative manquante",
     }
     client_for("admin").post(url(), data)
-    world.cause.refresh_from_db()
-    assert world.cause.label == "Pièce justificative manquante"
+    world.complaint_cause.refresh_from_db()
+    assert world.complaint_cause.label == "Pièce justificative manquante"
 
 
 def test_a_theme_taken_out_of_use_stays_on_the_cases_that_carry_it(world, client_for):
     with services.without_messages():
         services.tag_complaint(
-            world.people["qualite"], world.complaint, theme=world.theme, root_causes=[]
+            world.people["qualite"], world.complaint, theme=world.complaint_theme, root_causes=[]
         )
     client = client_for("qualite")
-    client.post(url(), {"action": "desactiver", "kind": "theme", "pk": world.theme.pk})
-    world.theme.refresh_from_db()
-    assert world.theme.active is False
+    client.post(url(), {"action": "desactiver", "kind": "theme", "pk": world.complaint_theme.pk})
+    world.complaint_theme.refresh_from_db()
+    assert world.complaint_theme.active is False
     # still on the case that has it …
     html = page(client.get(reverse("complaints:detail", args=[world.complaint.pk])))
-    assert f'<option value="{world.theme.pk}" selected>{world.theme.label}</option>' in html
+    assert f'<option value="{world.complaint_theme.pk}" selected>{world.complaint_theme.label}</option>' in html
     # … but no longer offered for another one
     html = page(client.get(reverse("complaints:detail", args=[world.relay_complaint.pk])))
-    assert f">{world.theme.label}</option>" not in html
-    client.post(url(), {"action": "reactiver", "kind": "theme", "pk": world.theme.pk})
-    world.theme.refresh_from_db()
-    assert world.theme.active is True
+    assert f">{world.complaint_theme.label}</option>" not in html
+    client.post(url(), {"action": "reactiver", "kind": "theme", "pk": world.complaint_theme.pk})
+    world.complaint_theme.refresh_from_db()
+    assert world.complaint_theme.active is True
 
 
 def test_another_organisations_label_cannot_be_touched(world, client_for):
-    data = {"action": "desactiver", "kind": "theme", "pk": world.outsider_theme.pk}
+    data = {"action": "desactiver", "kind": "theme", "pk": world.outsider_complaint_theme.pk}
     assert client_for("qualite").post(url(), data).status_code == 404
-    world.outsider_theme.refresh_from_db()
-    assert world.outsider_theme.active is True
+    world.outsider_complaint_theme.refresh_from_db()
+    assert world.outsider_complaint_theme.active is True
 
 
 def test_the_page_lists_the_organisations_labels(world, client_for):
     html = page(client_for("qualite").get(url()))
-    assert world.theme.label in html and world.cause.label in html
-    assert world.outsider_theme.label not in html
+    assert world.complaint_theme.label in html and world.complaint_cause.label in html
+    assert world.outsider_complaint_theme.label not in html
     assert RootCause.objects.filter(organisation=world.caf).count() == 1

@@ -269,15 +269,15 @@ def test_assigning_gives_the_case_to_a_person_of_the_organisation(world, client_
 
 def test_tagging_sets_the_theme_and_the_causes(world, client_for):
     client_for("qualite").post(
-        action("tag", world.complaint), {"theme": world.theme.pk, "root_causes": [world.cause.pk]}
+        action("tag", world.complaint), {"theme": world.complaint_theme.pk, "root_causes": [world.complaint_cause.pk]}
     )
     world.complaint.refresh_from_db()
-    assert world.complaint.theme == world.theme
-    assert list(world.complaint.root_causes.all()) == [world.cause]
+    assert world.complaint.theme == world.complaint_theme
+    assert list(world.complaint.root_causes.all()) == [world.complaint_cause]
 
 
 def test_another_organisations_theme_cannot_be_used(world, client_for):
-    client_for("qualite").post(action("tag", world.complaint), {"theme": world.outsider_theme.pk})
+    client_for("qualite").post(action("tag", world.complaint), {"theme": world.outsider_complaint_theme.pk})
     world.complaint.refresh_from_db()
     assert world.complaint.theme is None
 

@@ -1,7 +1,7 @@
 """Data of the complaints app added to the test world (conftest.build_world).
 
-- ``w.theme``, ``w.other_theme`` (« Délais de paiement », « Accueil »), ``w.cause``
-  (« Pièce manquante »): the Caf's tagging lists; ``w.outsider_theme`` of the other body;
+- ``w.complaint_theme``, ``w.complaint_other_theme`` (« Délais de paiement », « Accueil »), ``w.complaint_cause``
+  (« Pièce manquante »): the Caf's tagging lists; ``w.outsider_complaint_theme`` of the other body;
 - ``w.complaint``: a complaint from the public form about ``w.site``, with an e-mail (so
   acknowledged at once), not answered;
 - ``w.relay_complaint``: filed by the partner for ``w.relay`` (e-mail and consent);
@@ -18,10 +18,10 @@ def extend_world(w):
     from voix.complaints.models import AnswerVia, Intake, Kind
 
     with services.without_messages():
-        w.theme = services.save_theme(None, w.caf, label="Délais de paiement")
-        w.other_theme = services.save_theme(None, w.caf, label="Accueil")
-        w.cause = services.save_root_cause(None, w.caf, label="Pièce manquante")
-        w.outsider_theme = services.save_theme(None, w.other, label="Thème ailleurs")
+        w.complaint_theme = services.save_theme(None, w.caf, label="Délais de paiement")
+        w.complaint_other_theme = services.save_theme(None, w.caf, label="Accueil")
+        w.complaint_cause = services.save_root_cause(None, w.caf, label="Pièce manquante")
+        w.outsider_complaint_theme = services.save_theme(None, w.other, label="Thème ailleurs")
         w.complaint = services.file_complaint(
             None,
             w.caf,
