@@ -157,12 +157,15 @@ def test_kiosk_thanks_returns_to_a_blank_form_and_keeps_nothing(world, client):
     assert "fr-header" not in html  # no menu to wander off the kiosk
     thanks = client.get(reverse("surveys:thanks", args=[token]))
     html = thanks.content.decode()
-    assert f'<meta http-equiv="refresh" content="10;url={answer_url(token)}">' in html
+    # back to the blank form after 10 s, by a countdown the person can stop
+    assert "var left = 10," in html
+    assert f'id="retour" class="fr-btn fr-btn--lg" href="{answer_url(token)}"' in html
+    assert "Rester sur cette page" in html
     assert "no-store" in thanks["Cache-Control"]
     assert not thanks.cookies
     # an ordinary link's thanks page does not move by itself
     normal = client.get(reverse("surveys:thanks", args=[world.survey_link.token]))
-    assert "http-equiv" not in normal.content.decode()
+    assert "Rester sur cette page" not in normal.content.decode()
 
 
 def test_closed_survey_and_inactive_link_get_clear_pages(world, client):

@@ -14,7 +14,7 @@ against robots and repeats, without storing any IP address:
 
 Kiosk mode (link channel « borne », a reception tablet): no rate limit per address (all
 answers come from one tablet) but one per link; a shorter timing check (2 s); the thanks
-page goes back to a blank form by itself (<meta http-equiv="refresh">); no cookie, no
+page goes back to a blank form by itself (a countdown the person can stop); no cookie, no
 autocomplete, ``Cache-Control: no-store``: nothing of one person stays for the next.
 
 Cost per answer (docs/surveys.md, « Charge ») — every rule above stays on:
