@@ -516,3 +516,58 @@ def test_public_booking_with_the_keyboard_only_and_without_javascript(
     booked = Appointment.objects.get(full_name="Alex Martin")
     assert booked.channel == "public" and booked.phone == "06 98 76 54 32"
     assert booked.reference in page.locator("main").inner_text()
+
+
+def test_survey_answered_with_the_keyboard_only_and_without_javascript(
+    server, live_world, open_page, settings
+):
+    """A person scans the QR code of the siège and answers, JavaScript off, keyboard only."""
+    from voix.surveys.models import Response
+
+    settings.PUBLIC_FORM_MIN_SECONDS = 0  # the anti-bot delay, not under test here
+    page = open_page(javascript=False, phone=True)
+    page.goto(url_of(server, "surveys:answer", token=live_world.survey_link.token))
+    assert page.locator("html").get_attribute("data-fr-js") is None
+    before = Response.objects.filter(link=live_world.survey_link).count()
+    # A radio group is one tab stop; the arrow keys choose within it.
+    _tab_to(page, "Pas bien")
+    page.keyboard.press("ArrowDown")  # Moyen
+    page.keyboard.press("ArrowDown")  # Très bien
+    _tab_to(page, "Très insatisfait")
+    for _ in range(4):  # … Très satisfait
+        page.keyboard.press("ArrowDown")
+    _tab_to(page, "Souhaitez-vous nous en dire plus")
+    page.keyboard.type("Accueil rapide et agréable.")
+    _tab_to(page, "Envoyer mon avis")
+    _press_and_follow(page, "Enter")
+    assert "Merci pour votre avis" in page.locator("main").inner_text()
+    answer = Response.objects.filter(link=live_world.survey_link).latest("submitted_at")
+    assert Response.objects.filter(link=live_world.survey_link).count() == before + 1
+    assert (answer.jdma_satisfaction, answer.overall) == (10, 5)
+    assert answer.verbatim == "Accueil rapide et agréable."
+
+
+def test_complaint_filed_with_the_keyboard_only_and_without_javascript(
+    server, live_world, open_page, settings
+):
+    """A person files a complaint from the public page, JavaScript off, keyboard only, and
+    lands on the tracking page of their case."""
+    from voix.complaints.models import Complaint
+
+    settings.PUBLIC_FORM_MIN_SECONDS = 0
+    page = open_page(javascript=False, phone=True)
+    page.goto(url_of(server, "complaints:public_form", slug=live_world.caf.slug))
+    _tab_to(page, "Objet")
+    page.keyboard.type("Attente au téléphone")
+    _tab_to(page, "Votre message")
+    page.keyboard.type("J'ai attendu quarante minutes au téléphone sans réponse.")
+    _tab_to(page, "adresse électronique")
+    page.keyboard.type("lea.exemple@example.org")
+    _tab_to(page, "J'accepte")
+    page.keyboard.press("Space")
+    _tab_to(page, "Envoyer ma demande")
+    _press_and_follow(page, "Enter")
+    page.screenshot(path=SCREENSHOTS / "reclamation-envoyee.png", full_page=True)
+    filed = Complaint.objects.get(email="lea.exemple@example.org")
+    assert filed.intake == "formulaire" and filed.subject == "Attente au téléphone"
+    assert filed.reference in page.locator("main").inner_text()

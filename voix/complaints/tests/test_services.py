@@ -285,7 +285,9 @@ def test_tagging_takes_the_organisations_themes_and_causes_only(world):
     )
     assert c.theme == world.complaint_theme and list(c.root_causes.all()) == [world.complaint_cause]
     with pytest.raises(ValidationError) as excinfo:
-        services.tag_complaint(qualite, world.complaint, theme=world.outsider_complaint_theme, root_causes=[])
+        services.tag_complaint(
+            qualite, world.complaint, theme=world.outsider_complaint_theme, root_causes=[]
+        )
     assert "theme" in errors_of(excinfo)
 
 
@@ -293,7 +295,10 @@ def test_a_retired_theme_cannot_be_given_to_a_new_case(world):
     services.save_theme(None, world.caf, world.complaint_other_theme, active=False)
     with pytest.raises(ValidationError):
         services.tag_complaint(
-            world.people["qualite"], world.complaint, theme=world.complaint_other_theme, root_causes=[]
+            world.people["qualite"],
+            world.complaint,
+            theme=world.complaint_other_theme,
+            root_causes=[],
         )
 
 

@@ -57,7 +57,8 @@ def test_a_theme_taken_out_of_use_stays_on_the_cases_that_carry_it(world, client
     assert world.complaint_theme.active is False
     # still on the case that has it …
     html = page(client.get(reverse("complaints:detail", args=[world.complaint.pk])))
-    assert f'<option value="{world.complaint_theme.pk}" selected>{world.complaint_theme.label}</option>' in html
+    theme = world.complaint_theme
+    assert f'<option value="{theme.pk}" selected>{theme.label}</option>' in html
     # … but no longer offered for another one
     html = page(client.get(reverse("complaints:detail", args=[world.relay_complaint.pk])))
     assert f">{world.complaint_theme.label}</option>" not in html

@@ -269,7 +269,8 @@ def test_assigning_gives_the_case_to_a_person_of_the_organisation(world, client_
 
 def test_tagging_sets_the_theme_and_the_causes(world, client_for):
     client_for("qualite").post(
-        action("tag", world.complaint), {"theme": world.complaint_theme.pk, "root_causes": [world.complaint_cause.pk]}
+        action("tag", world.complaint),
+        {"theme": world.complaint_theme.pk, "root_causes": [world.complaint_cause.pk]},
     )
     world.complaint.refresh_from_db()
     assert world.complaint.theme == world.complaint_theme
@@ -277,7 +278,9 @@ def test_tagging_sets_the_theme_and_the_causes(world, client_for):
 
 
 def test_another_organisations_theme_cannot_be_used(world, client_for):
-    client_for("qualite").post(action("tag", world.complaint), {"theme": world.outsider_complaint_theme.pk})
+    client_for("qualite").post(
+        action("tag", world.complaint), {"theme": world.outsider_complaint_theme.pk}
+    )
     world.complaint.refresh_from_db()
     assert world.complaint.theme is None
 

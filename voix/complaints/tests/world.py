@@ -1,7 +1,8 @@
 """Data of the complaints app added to the test world (conftest.build_world).
 
-- ``w.complaint_theme``, ``w.complaint_other_theme`` (« Délais de paiement », « Accueil »), ``w.complaint_cause``
-  (« Pièce manquante »): the Caf's tagging lists; ``w.outsider_complaint_theme`` of the other body;
+- ``w.complaint_theme``, ``w.complaint_other_theme`` (« Délais de paiement », « Accueil »),
+  ``w.complaint_cause`` (« Pièce manquante »): the Caf's tagging lists;
+  ``w.outsider_complaint_theme`` of the other body;
 - ``w.complaint``: a complaint from the public form about ``w.site``, with an e-mail (so
   acknowledged at once), not answered;
 - ``w.relay_complaint``: filed by the partner for ``w.relay`` (e-mail and consent);

@@ -72,7 +72,7 @@ def public_form(request, slug):
             except ValidationError as error:
                 errors_on_form(form, error)
             else:
-                return redirect(services.tracking_url(complaint) + "?envoi=1")
+                return redirect(services.tracking_path(complaint) + "?envoi=1")
         keep_files_warning(form, request)
         mark_invalid(form)
         status = 400
