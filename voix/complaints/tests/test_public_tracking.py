@@ -51,7 +51,7 @@ def test_the_page_says_where_the_case_stands_and_when_the_answer_is_due(world, c
     assert complaint.reference in words
     assert "Accusé de réception envoyé — le" in words
     due = timezone.localtime(complaint.contact.answer_due_at)
-    assert f"Réponse attendue au plus tard le {date_format(due, 'l j F Y').capitalize()}" in words
+    assert f"Réponse attendue au plus tard le {date_format(due, 'l j F Y')}" in words
     assert "Réponse envoyée (à venir)" in words
 
 
