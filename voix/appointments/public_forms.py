@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from voix.core.antibot import AntibotForm
-from voix.core.forms import DsfrFormMixin
+from voix.core.forms import DsfrFormMixin, email_field, phone_field
 
 from .models import Mode
 
@@ -48,23 +48,13 @@ class BookingForm(DsfrFormMixin, AntibotForm):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": "Indiquez vos nom et prénom."},
     )
-    phone = forms.CharField(
-        label="Votre numéro de téléphone",
-        help_text="Un portable pour recevoir la confirmation et le rappel par SMS. "
-        "Exemple : 06 12 34 56 78",
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    phone = phone_field(
+        "Votre numéro de téléphone",
+        "Un portable pour recevoir la confirmation et le rappel par SMS. Exemple : 06 12 34 56 78",
     )
-    email = forms.CharField(
-        label="Votre adresse électronique",
-        help_text="Pour recevoir la confirmation et le rappel par courriel. "
-        "Exemple : nom@exemple.fr",
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(
-            attrs={"type": "email", "autocomplete": "email", "spellcheck": "false"}
-        ),
+    email = email_field(
+        "Votre adresse électronique",
+        "Pour recevoir la confirmation et le rappel par courriel. Exemple : nom@exemple.fr",
     )
     note = forms.CharField(
         label="Précisions pour le conseiller",
@@ -125,21 +115,9 @@ class BookingForm(DsfrFormMixin, AntibotForm):
 class WaitlistForm(DsfrFormMixin, AntibotForm):
     """No slot at all: « prévenez-moi quand un créneau se libère »."""
 
-    email = forms.CharField(
-        label="Votre adresse électronique",
-        help_text="Exemple : nom@exemple.fr",
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(
-            attrs={"type": "email", "autocomplete": "email", "spellcheck": "false"}
-        ),
-    )
-    phone = forms.CharField(
-        label="Ou votre numéro de portable",
-        help_text="Pour être prévenu par SMS. Exemple : 06 12 34 56 78",
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    email = email_field("Votre adresse électronique", "Exemple : nom@exemple.fr")
+    phone = phone_field(
+        "Ou votre numéro de portable", "Pour être prévenu par SMS. Exemple : 06 12 34 56 78"
     )
     consent = forms.BooleanField(
         label="",

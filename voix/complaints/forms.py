@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from voix.core.antibot import AntibotForm
-from voix.core.forms import DsfrFormMixin
+from voix.core.forms import DsfrFormMixin, email_field, phone_field
 from voix.core.models import Membership, Role, Site
 
 from . import attachments
@@ -202,21 +202,13 @@ class ComplaintFields(DsfrFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.CharField(
-        label="Adresse électronique",
-        help_text="Exemple : nom@exemple.fr",
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(
-            attrs={"type": "email", "autocomplete": "email", "spellcheck": "false"}
-        ),
+    email = email_field(
+        "Adresse électronique",
+        "Exemple : nom@exemple.fr",
     )
-    phone = forms.CharField(
-        label="Téléphone",
-        help_text="Exemple : 06 12 34 56 78",
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    phone = phone_field(
+        "Téléphone",
+        "Exemple : 06 12 34 56 78",
     )
     postal_address = forms.CharField(
         label="Adresse postale",

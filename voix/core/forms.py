@@ -8,6 +8,32 @@ from dsfr.utils import dsfr_input_class_attr
 from .models import Closure, Membership, Organisation, Role, Site, User, Weekday
 
 
+def email_field(label: str, help_text: str, **kwargs) -> forms.CharField:
+    """An optional e-mail address typed by a person (checked by the form or the service)."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"type": "email", "autocomplete": "email", "spellcheck": "false"}
+        ),
+        **kwargs,
+    )
+
+
+def phone_field(label: str, help_text: str, **kwargs) -> forms.CharField:
+    """An optional phone number typed by a person (normalised by ``core.sms``)."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        **kwargs,
+    )
+
+
 class DsfrFormMixin:
     """Render any Django form with the DSFR field templates."""
 
