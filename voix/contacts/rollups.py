@@ -13,10 +13,9 @@ Two ways of counting, same result (tested):
   ``(organisation, first_answer_at)``, ``(organisation, closed_at)``, ``received_at``, and
   the partial index of the contacts still open for the stock. A write costs the contacts
   of the days it changes, not the organisation's history;
-- a long range on PostgreSQL (rebuild of a year): the same plain GROUP BYs, one per kind
-  of event, each a scan of the organisation's contacts run by parallel workers (partial
-  hashed aggregates); working-day numbers joined from the calendar passed as arrays
-  (workers cannot read a temporary table), local days computed in the database.
+- a long range (a year rebuilt, an import of history): one read of the organisation's
+  contacts, a few integers and four dates each, counted with numpy (see
+  :func:`_contact_rows_one_pass`).
 
 Days are local days in the organisation's time zone. Per site × channel × day:
 
@@ -41,7 +40,9 @@ earliest old/new date to today: callers pass ``since`` (see services.py).
 """
 
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 import numpy as np
 from django.db import connection, transaction
@@ -51,7 +52,7 @@ from django.utils import timezone
 
 from voix.core import workdays
 
-from .models import Call, CallDay, CallOutcome, Contact, ContactDay, Reason
+from .models import Call, CallDay, CallOutcome, Channel, Contact, ContactDay, Reason
 
 # The stock counts as « within 15 working days » up to this age.
 STOCK_AGE_LIMIT = 15
@@ -63,10 +64,10 @@ LOOKBACK = 60
 CALENDAR_LOOKBACK = 400
 # refresh(): days further apart than this are rebuilt separately.
 CLUSTER_GAP = 31
-# PostgreSQL: ranges of at least this many days are counted by parallel scans of the
-# contacts (the per-event indexed queries win on shorter ranges).
+# Ranges of at least this many days are counted in one read of the contacts (the
+# per-event indexed queries win on shorter ranges).
 SINGLE_PASS_DAYS = 62
-# When False, PostgreSQL always uses the per-event queries (tests compare both ways).
+# When False, the per-event queries count every range (tests compare both ways).
 SINGLE_SCAN = True
 
 CONTACT_FIELDS = (
@@ -452,119 +453,277 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
     return counts.assemble()
 
 
-# ----- a long range on PostgreSQL: parallel scans of the contacts ------------------------
+# ----- a long range: one read of the contacts, counted with numpy ------------------------
+
+# Contacts read per query of the one-pass count (bounds the memory of both sides).
+ONE_PASS_CHUNK = 1_000_000
+# PostgreSQL: connections reading the chunks at the same time (a full rebuild only).
+READERS = 2
+NEVER = np.iinfo(np.int64).max  # an empty date, as a day number: after every day
+EPOCH_2000 = 946_684_800  # PostgreSQL's binary timestamps count µs from 2000-01-01 UTC
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+CHANNEL_CODES = {code: number for number, code in enumerate(Channel.values, start=1)}
 
 
-def _contact_rows_postgresql(organisation, first: date, last: date, tz, calendars):
-    """Same result as _contact_rows, for a long range on PostgreSQL.
+def _contact_rows_one_pass(organisation, first: date, last: date, tz, calendars, *, readers):
+    """Same result as _contact_rows, for a long range, in one read of the contacts.
 
-    One plain GROUP BY per kind of event (acknowledgement due, first answer, closure,
-    receipt, departure, stock at the start, end of youth), each a scan of the
-    organisation's contacts that PostgreSQL runs with parallel workers (partial
-    aggregates); local days computed in the database, working days joined from the
-    calendar's working-day ordinals (hash join on the day, ordinals subtracted).
+    Each contact of the organisation received before the end of the range is read once
+    — a few integers: its site, channel, flags and four dates — and every count is made
+    with numpy (``bincount`` per kind of event, cumulative sums for the stock). Local days
+    come from the UTC offsets of the range's DST periods, working days from the
+    calendar's arrays.
+
+    On PostgreSQL the contacts come grouped by (site, channel, flags), each group's dates
+    as binary arrays (``array_agg`` then ``array_send``, read with ``np.frombuffer``): a
+    few thousand rows instead of one per contact. On SQLite the rows are read as they are.
     """
     counts = _Counts(first, last)
-    sql = _Sql(organisation, tz, first, last)
     start_at, end_at = _bounds(first, last, tz)
-    s, e = _ts(start_at), _ts(end_at)
-    w = _ts(_bounds(counts.origin, last, tz)[0])
-    t, org = sql.table, sql.org
-    # The calendar as a list of constants, not the temporary table: parallel workers
-    # cannot read temporary tables.
-    columns = list(zip(*calendars.rows(), strict=True))
-    cal = (
-        "(SELECT * FROM unnest(%s::integer[], %s::date[], %s::integer[], %s::integer[], "
-        "%s::date[]) AS k(site, day, num, start_num, young_until))"
+    transitions, offsets = _offset_table(tz, calendars.first, max(last, timezone.localdate()))
+    # Day numbers on the counts' axis [0, size): 0 is counts.origin, f is *first*.
+    origin = counts.origin.toordinal() - EPOCH_ORDINAL
+    f = (first - counts.origin).days
+    size = counts.size
+    c0 = (calendars.first - counts.origin).days  # where the calendar's axis starts
+    young_until = calendars.limit + c0
+    keys = {}  # (site, channel code) → row of the grid
+    sums = {}  # field → flat counts (row * size + day)
+    base = defaultdict(int)
+
+    def day(seconds):
+        """Day numbers of epoch seconds (NEVER stays NEVER)."""
+        never = seconds == NEVER
+        local = np.where(never, 0, seconds) + offsets[0]
+        for at, step in zip(transitions.tolist(), np.diff(offsets).tolist(), strict=True):
+            local += (seconds >= at) * step
+        days = np.floor_divide(local, 86400) - origin
+        days[never] = NEVER
+        return days
+
+    def count(names, rows, days, *weights, low=f):
+        keep = (days >= low) & (days < size)
+        index = rows[keep] * size + days[keep]
+        for name, weight in zip(names, (None, *weights), strict=True):
+            found = np.bincount(
+                index, None if weight is None else weight[keep], minlength=len(keys) * size
+            ).astype(np.int64)
+            total = sums.get(name)
+            if total is not None:
+                found[: len(total)] += total
+            sums[name] = found
+
+    for codes, group_of_row, plain, back, ack_ok, ans_ok, *dates in _one_pass_chunks(
+        organisation, end_at, readers
+    ):
+        pairs = [divmod(code, 16) for code in codes.tolist()]
+        rows = np.array([keys.setdefault(pair, len(keys)) for pair in pairs], np.int64)
+        default = calendars.slot_of[0]
+        slots = np.array([calendars.slot_of.get(site, default) for site, _ in pairs], np.int64)
+        rows, slot = rows[group_of_row], slots[group_of_row]
+        r, k, a, c = (day(seconds) for seconds in dates)
+        d = np.minimum(a, c)  # leaves the stock: first answer or closure, the earlier
+        count(["received"], rows, r)
+        count(["ack_due", "ack_in_time"], rows, k, ack_ok)
+        # Working days from the receipt (rolled to a working day) to the answer.
+        at = np.clip(a - c0, 0, calendars.size - 1)
+        rt = r - c0
+        start_num = np.where(rt >= 0, calendars.start_num[slot, np.clip(rt, 0, None)], 0)
+        delay = np.maximum(calendars.num[slot, at] - start_num, 0)
+        count(["answered", "answered_in_time", "answer_days_total"], rows, a, ans_ok, delay)
+        count(["processed", "returned"], rows, c, back)
+        # The stock: plain items (not seasonal mass), and those still there at the start.
+        alive = plain & (d >= f)
+        for row, n in zip(*np.unique(rows[alive & (r < f)], return_counts=True), strict=True):
+            base[int(row)] += int(n)
+        count(["added"], rows[plain], r[plain])
+        count(["removed"], rows[plain], d[plain])
+        young = alive & (r >= 0)
+        ends = np.minimum(d[young], young_until[slot[young], r[young] - c0])
+        count(["young_added"], rows[young], r[young], low=0)
+        count(["young_ends"], rows[young], ends, low=0)
+    return _assemble_one_pass(counts, keys, sums, base, f)
+
+
+def _assemble_one_pass(counts, keys, sums, base, f):
+    """The roll-up rows of the range from the flat counts (rows: (site, channel))."""
+    shape = (len(keys), counts.size)
+
+    def grid(name):
+        found = np.zeros(shape[0] * shape[1], dtype=np.int64)
+        total = sums.get(name)
+        if total is not None:
+            found[: len(total)] = total
+        return found.reshape(shape)
+
+    start = np.array([base.get(row, 0) for row in range(len(keys))], dtype=np.int64)
+    fields = {name: grid(name) for name in CONTACT_FIELDS if name in sums}
+    fields["pending"] = start[:, None] + np.cumsum(grid("added") - grid("removed"), axis=1)
+    fields["pending_within_15"] = np.cumsum(grid("young_added") - grid("young_ends"), axis=1)
+    names = list(fields)
+    stacked = np.stack([fields[name] for name in names], axis=2)[:, f:, :]
+    channel_of = {number: code for code, number in CHANNEL_CODES.items()}
+    by_row = {row: key for key, row in keys.items()}
+    for row, at in zip(*np.nonzero(stacked.any(axis=2)), strict=True):
+        site, channel = by_row[int(row)]
+        if channel not in channel_of:
+            continue  # not a channel of Voix (never written by Voix itself)
+        day = counts.first + timedelta(days=int(at))
+        values = dict(zip(names, stacked[row, at].tolist(), strict=True))
+        counts.rows[(site or None, channel_of[channel], day)].update(values)
+    return counts.rows
+
+
+def _offset_table(tz, first: date, last: date):
+    """(UTC epoch seconds of each DST change, UTC offset in seconds before/after each):
+    ``offsets[searchsorted(transitions, t, 'right')]`` is the offset at *t*."""
+    points = _offsets(tz, first - timedelta(days=2), last + timedelta(days=2))
+    transitions = np.array([int(until.timestamp()) for until, _ in points[:-1]], np.int64)
+    offsets = np.array([seconds for _, seconds in points], dtype=np.int64)
+    return transitions, offsets
+
+
+class _Readers:
+    """Where the one-pass queries run. PostgreSQL, when the transaction has written
+    nothing yet (*shared*): ``READERS`` threads, each on its own connection under the
+    snapshot this transaction exports, so they read exactly what it sees, at the same
+    time. Otherwise: here, one query after the other, on this connection."""
+
+    def __init__(self, shared: bool):
+        self.pool = self.snapshot = None
+        if shared and READERS > 1:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_export_snapshot()")
+                self.snapshot = cursor.fetchone()[0]
+            self.pool = ThreadPoolExecutor(max_workers=READERS)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+    def _run(self, function, *args):
+        if self.snapshot is None:
+            return function(*args)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    cursor.execute(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                    _tune_postgresql(cursor)
+                return function(*args)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def submit(self, function, *args) -> Future:
+        if self.pool:
+            return self.pool.submit(self._run, function, *args)
+        done = Future()
+        done.set_result(function(*args))
+        return done
+
+    def map(self, function, values):
+        if self.pool:
+            return self.pool.map(partial(self._run, function), values)
+        return map(function, values)
+
+
+def _one_pass_chunks(organisation, end_at, readers):
+    """Chunks of (site, channel code, plain, back, ack_ok, ans_ok, received, ack_due,
+    first answer, closure) arrays, dates in epoch seconds (NEVER when empty), read in
+    ranges of contact ids (by *readers*, several at a time when they can).
+    """
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    org = int(organisation.pk)
+    seasonal = Reason.objects.filter(organisation=organisation, seasonal_mass=True)
+    seasonal = sorted(int(pk) for pk in seasonal.values_list("pk", flat=True))
+    plain = (
+        f"(c.reason_id IS NULL OR c.reason_id NOT IN ({', '.join(map(str, seasonal))}))"
+        if seasonal
+        else "(1 = 1)"
     )
-    params = [list(column) for column in columns]
-    with connection.cursor() as cursor:
-        # Scans of a year of contacts: always worth parallel workers, and hashed partial
-        # aggregates (a few hundred thousand groups) rather than sorting every contact.
-        cursor.execute("SET LOCAL parallel_setup_cost = 0")
-        cursor.execute("SET LOCAL enable_sort = off")
-    site = "COALESCE(c.site_id, 0)"
-    done = sql.done
-    scope = f"c.organisation_id = {org} AND c.received_at < {e}"
-
-    for key_site, channel, day, n, ok in _raw(
-        f"SELECT {site}, c.channel, {sql.day('c.ack_due_at')}, COUNT(*), "
-        "SUM(CASE WHEN c.acknowledged_at <= c.ack_due_at OR c.first_answer_at <= c.ack_due_at "
-        f"THEN 1 ELSE 0 END) FROM {t} c WHERE {scope} "
-        f"AND c.ack_due_at >= {s} AND c.ack_due_at < {e} GROUP BY 1, 2, 3"
-    ):
-        counts.add(key_site, channel, day, ack_due=n, ack_in_time=ok)
-
-    delay = "a.num - COALESCE(r.start_num, 0)"
-    for key_site, channel, day, n, in_time, days in _raw(
-        f"SELECT x.site, x.channel, x.a, COUNT(*), SUM(x.in_time), "
-        f"SUM(CASE WHEN {delay} > 0 THEN {delay} ELSE 0 END) FROM ("
-        f"SELECT {site} AS site, c.channel, {sql.day('c.first_answer_at')} AS a, "
-        f"{sql.day('c.received_at')} AS r, CASE WHEN c.answer_due_at IS NULL "
-        "OR c.first_answer_at <= c.answer_due_at THEN 1 ELSE 0 END AS in_time "
-        f"FROM {t} c WHERE {scope} "
-        f"AND c.first_answer_at >= {s} AND c.first_answer_at < {e}) x "
-        f"LEFT JOIN {cal} a ON a.site = x.site AND a.day = x.a "
-        f"LEFT JOIN {cal} r ON r.site = x.site AND r.day = x.r "
-        "GROUP BY x.site, x.channel, x.a",
-        params * 2,
-    ):
-        counts.add(
-            key_site, channel, day, answered=n, answered_in_time=in_time, answer_days_total=days
+    # Site, channel, not seasonal, went back to the requester, acknowledged in time,
+    # answered in time. PostgreSQL groups by them as they are (cheaper than CASEs).
+    flags = [
+        plain,
+        "c.returns > 0",
+        "(c.acknowledged_at <= c.ack_due_at OR c.first_answer_at <= c.ack_due_at)",
+        "(c.answer_due_at IS NULL OR c.first_answer_at <= c.answer_due_at)",
+    ]
+    if _postgresql():
+        columns = ", ".join(["COALESCE(c.site_id, 0)", "c.channel", *flags])
+    else:
+        channel = " ".join(f"WHEN '{code}' THEN {n}" for code, n in CHANNEL_CODES.items())
+        columns = ", ".join(
+            [
+                "COALESCE(c.site_id, 0)",
+                f"CASE c.channel {channel} ELSE 0 END",
+                *(f"COALESCE({flag}, 0)" for flag in flags),
+            ]
         )
+    dates = ("c.received_at", "c.ack_due_at", "c.first_answer_at", "c.closed_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MIN(c.id), MAX(c.id) FROM {table} c WHERE c.organisation_id = %s", [org]
+        )
+        low, high = cursor.fetchone()
+        if low is None:
+            return
+        scope = f"c.organisation_id = {org} AND c.received_at < {_ts(end_at)}"
+        wheres = [
+            f"{scope} AND c.id >= {lower} AND c.id < {lower + ONE_PASS_CHUNK}"
+            for lower in range(low, high + 1, ONE_PASS_CHUNK)
+        ]
+        if not _postgresql():
+            for where in wheres:
+                yield _chunk_sqlite(cursor, table, columns, dates, where)
+            return
+    # In order: the numpy work on a chunk overlaps the reading of the next ones.
+    yield from readers.map(partial(_chunk_postgresql, table, columns, dates), wheres)
 
-    for key_site, channel, day, n, back in _raw(
-        f"SELECT {site}, c.channel, {sql.day('c.closed_at')}, COUNT(*), "
-        f"SUM(CASE WHEN c.returns > 0 THEN 1 ELSE 0 END) FROM {t} c "
-        f"WHERE {scope} AND c.closed_at >= {s} AND c.closed_at < {e} GROUP BY 1, 2, 3"
-    ):
-        counts.add(key_site, channel, day, processed=n, returned=back)
 
-    # Receipts since the axis origin: counted from *first* on, added to the stock unless
-    # seasonal, and in the young part when still there at the start.
-    for key_site, channel, day, n, young in _raw(
-        f"SELECT {site}, c.channel, {sql.day('c.received_at')}, "
-        f"COUNT(*) FILTER (WHERE c.received_at >= {s}), "
-        f"COUNT(*) FILTER (WHERE {sql.plain} AND {sql.alive(start_at)}) FROM {t} c "
-        f"WHERE {scope} AND c.received_at >= {w} GROUP BY 1, 2, 3"
-    ):
-        key = (key_site, channel)
-        if day >= first:
-            counts.add(key_site, channel, day, received=n)
-            counts.added[key][counts.index(day)] += young
-        counts.young_added[key][counts.index(day)] += young
+def _chunk_postgresql(table, columns, dates, where):
+    """The contacts grouped by their integer columns, each group's dates as one binary
+    array (``array_send``: a 20-byte header, then a length and a value per element)."""
+    arrays = ", ".join(f"array_send(array_agg(COALESCE({d}, 'infinity')))" for d in dates)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, COUNT(*), {arrays} FROM {table} c WHERE {where} "
+            "GROUP BY 1, 2, 3, 4, 5, 6"
+        )
+        groups = cursor.fetchall()
+    code = CHANNEL_CODES.get
+    keys = [
+        (site, code(channel, 0), *(1 if flag else 0 for flag in flags), n)
+        for site, channel, *flags, n in (group[:7] for group in groups)
+    ]
+    keys = np.array(keys, np.int64).reshape(-1, 7)
+    sizes = keys[:, 6]
+    site, channel, plain, back, ack_ok, ans_ok = (np.repeat(keys[:, i], sizes) for i in range(6))
+    element = np.dtype([("length", ">i4"), ("value", ">i8")])
+    dates = []
+    for i in range(7, 11):
+        parts = [np.frombuffer(group[i], dtype=element, offset=20)["value"] for group in groups]
+        values = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        never = values == np.iinfo(np.int64).max  # 'infinity'
+        seconds = np.floor_divide(values, 1_000_000) + EPOCH_2000
+        seconds[never] = NEVER
+        dates.append(seconds)
+    codes = keys[:, 0] * 16 + keys[:, 1]
+    group_of_row = np.repeat(np.arange(len(groups)), sizes)
+    return codes, group_of_row, plain.astype(bool), back, ack_ok, ans_ok, *dates
 
-    # Departures from the stock (first answer or closure, the earlier) in the range.
-    for key_site, channel, day, n in _raw(
-        f"SELECT {site}, c.channel, {sql.day(done)}, COUNT(*) FROM {t} c "
-        f"WHERE {scope} AND {sql.plain} "
-        f"AND ((c.first_answer_at >= {s} AND c.first_answer_at < {e}) "
-        f"OR (c.closed_at >= {s} AND c.closed_at < {e})) "
-        f"AND {done} >= {s} AND {done} < {e} GROUP BY 1, 2, 3"
-    ):
-        counts.removed[(key_site, channel)][counts.index(day)] += n
 
-    # The stock at the start: received before *first*, still there.
-    for key_site, channel, n in _raw(
-        f"SELECT {site}, c.channel, COUNT(*) FROM {t} c "
-        f"WHERE {scope} AND {sql.plain} AND c.received_at < {s} AND {sql.alive(start_at)} "
-        "GROUP BY 1, 2"
-    ):
-        counts.base[(key_site, channel)] += n
-
-    # End of youth of the receipts since the origin still there at the start: departure
-    # or 16 working days, the earlier.
-    for key_site, channel, day, n in _raw(
-        f"SELECT x.site, x.channel, LEAST(x.d, y.young_until) AS u, COUNT(*) FROM ("
-        f"SELECT {site} AS site, c.channel, {sql.day('c.received_at')} AS r, "
-        f"{sql.day(done)} AS d FROM {t} c WHERE {scope} AND {sql.plain} "
-        f"AND c.received_at >= {w} AND {sql.alive(start_at)}) x "
-        f"JOIN {cal} y ON y.site = x.site AND y.day = x.r GROUP BY 1, 2, 3",
-        params,
-    ):
-        if day <= last:
-            counts.young_ends[(key_site, channel)][counts.index(day)] += n
-    return counts.assemble()
+def _chunk_sqlite(cursor, table, columns, dates, where):
+    seconds = ", ".join(f"COALESCE(CAST(strftime('%s', {d}) AS INTEGER), -1)" for d in dates)
+    cursor.execute(f"SELECT {columns}, {seconds} FROM {table} c WHERE {where}")
+    data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 10)
+    data[:, 6:][data[:, 6:] == -1] = NEVER
+    site, channel, plain, back, ack_ok, ans_ok, *dates = data.T
+    codes, group_of_row = np.unique(site * 16 + channel, return_inverse=True)
+    return codes, group_of_row, plain.astype(bool), back, ack_ok, ans_ok, *dates
 
 
 def _call_rows(organisation, first: date, last: date, tz):
@@ -594,31 +753,42 @@ def _call_rows(organisation, first: date, last: date, tz):
     }
 
 
+def _tune_postgresql(cursor) -> None:
+    """Settings of a roll-up transaction on PostgreSQL."""
+    # The GROUP BYs of a year of contacts need more than the default 4 MB of memory per
+    # hash table, or they spill to disk.
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    # Hash joins and hashed aggregates, never sorting every contact; and no JIT
+    # compilation, which costs more than it saves on these queries.
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+    cursor.execute("SET LOCAL enable_sort = off")
+    cursor.execute("SET LOCAL jit = off")
+
+
 def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
+    # Nothing written yet by the caller: other connections may read along (one pass).
+    shared = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # The day-level GROUP BYs of a year of contacts need more than the default 4 MB
-            # of memory per hash table, or they spill to disk.
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '256MB'")
-                # Joining the calendar table: hash joins, not sorting every contact; and no
-                # JIT compilation, which costs more than it saves on these queries.
-                cursor.execute("SET LOCAL enable_mergejoin = off")
-                cursor.execute("SET LOCAL jit = off")
-                # Never cache the per-contact VALUES list (its key is the whole contact).
-                cursor.execute("SET LOCAL enable_memoize = off")
-        return _rebuild_in_transaction(organisation, first, last, only=only)
+                _tune_postgresql(cursor)
+        return _rebuild_in_transaction(organisation, first, last, only=only, shared=shared)
 
 
-def _rebuild_in_transaction(organisation, first: date, last: date, *, only):
+def _rebuild_in_transaction(organisation, first: date, last: date, *, only, shared=False):
     tz = workdays.calendar_of(organisation).tz
     calendars = _Calendars(organisation, first, last)
     single_pass = SINGLE_SCAN and (last - first).days + 1 >= SINGLE_PASS_DAYS
-    if _postgresql() and single_pass:
-        contact_rows = _contact_rows_postgresql(organisation, first, last, tz, calendars)
+    if single_pass:
+        with _Readers(shared) as readers:
+            calls = readers.submit(_call_rows, organisation, first, last, tz)
+            contact_rows = _contact_rows_one_pass(
+                organisation, first, last, tz, calendars, readers=readers
+            )
+            call_rows = calls.result()
     else:
         contact_rows = _contact_rows(organisation, first, last, tz, calendars)
-    call_rows = _call_rows(organisation, first, last, tz)
+        call_rows = _call_rows(organisation, first, last, tz)
 
     def wanted(day):
         return first <= day <= last and (only is None or day in only)

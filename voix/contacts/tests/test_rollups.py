@@ -327,13 +327,10 @@ RANGE = (date(2026, 1, 1), TODAY_AT.date())
 
 
 def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
-    """A long range on PostgreSQL is counted by parallel scans; a few days, one
-    indexed query per kind of event (the only way on SQLite). Same roll-ups."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("parallel scans on PostgreSQL only")
+    """A long range is counted in one read of the contacts (numpy); a few days, one
+    indexed query per kind of event. Same roll-ups, in chunks or not."""
     random_contacts(world)
+    monkeypatch.setattr(rollups, "ONE_PASS_CHUNK", 37)
     monkeypatch.setattr(rollups, "SINGLE_PASS_DAYS", 1)
     rollups.rebuild(world.caf, *RANGE)
     one_pass = snapshot(world)
@@ -345,6 +342,46 @@ def test_both_ways_of_computing_give_the_same_rollups(world, monkeypatch):
     rollups.rebuild(world.caf, date(2026, 3, 1), date(2026, 3, 31))
     assert snapshot(world) == march_one_pass
     assert sum(row[-1] for row in one_pass if len(row) == 13) > 0  # some young stock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_connections_reading_a_full_rebuild_count_what_one_would(
+    transactional_db, monkeypatch
+):
+    """On PostgreSQL a full rebuild called outside any transaction reads its chunks of
+    contacts on READERS connections sharing its snapshot: same roll-ups as one reader."""
+    from django.db import connection
+
+    from conftest import build_world
+
+    if connection.vendor != "postgresql":
+        pytest.skip("several connections read along on PostgreSQL only")
+    world = build_world()
+    random_contacts(world)
+    Call.objects.create(
+        organisation=world.caf,
+        site=world.site,
+        external_id="A1",
+        started_at=datetime(2026, 2, 3, 9, tzinfo=PARIS),
+        outcome=CallOutcome.AGENT,
+    )
+    monkeypatch.setattr(rollups, "ONE_PASS_CHUNK", 53)
+    opened = []
+    real = rollups._Readers.__init__
+
+    def spy(self, shared):
+        real(self, shared)
+        opened.append(self.snapshot)
+
+    monkeypatch.setattr(rollups._Readers, "__init__", spy)
+    rollups.rebuild(world.caf, *RANGE)
+    assert opened and opened[-1] is not None  # the snapshot was shared
+    several = snapshot(world)
+    monkeypatch.setattr(rollups, "READERS", 1)
+    rollups.rebuild(world.caf, *RANGE)
+    assert opened[-1] is None
+    assert snapshot(world) == several
+    assert any(len(row) == 8 and row[2] == 1 for row in several)  # the call was counted
 
 
 def test_a_short_refresh_gives_the_rows_of_a_long_rebuild(world):
