@@ -688,10 +688,16 @@ def _chunk_postgresql(table, columns, dates, where):
     """The contacts grouped by their integer columns, each group's dates as one binary
     array (``array_send``: a 20-byte header, then a length and a value per element)."""
     arrays = ", ".join(f"array_send(array_agg(COALESCE({d}, 'infinity')))" for d in dates)
-    with connection.cursor() as cursor:
+    import psycopg
+
+    connection.ensure_connection()
+    # A server-side binding cursor, for results in binary: the arrays come as they are,
+    # not as hexadecimal text (Django's cursors bind on the client side).
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"SELECT {columns}, COUNT(*), {arrays} FROM {table} c WHERE {where} "
-            "GROUP BY 1, 2, 3, 4, 5, 6"
+            "GROUP BY 1, 2, 3, 4, 5, 6",
+            binary=True,
         )
         groups = cursor.fetchall()
     code = CHANNEL_CODES.get
@@ -808,28 +814,33 @@ def _rebuild_in_transaction(organisation, first: date, last: date, *, only, shar
         for (site_id, day), values in call_rows.items()
         if wanted(day)
     ]
+    days = {"day__gte": first, "day__lte": last} if only is None else {"day__in": sorted(only)}
     with transaction.atomic():
-        days = ContactDay.objects.filter(organisation=organisation)
-        call_days = CallDay.objects.filter(organisation=organisation)
-        if only is None:
-            days = days.filter(day__gte=first, day__lte=last)
-            call_days = call_days.filter(day__gte=first, day__lte=last)
-        else:
-            days = days.filter(day__in=sorted(only))
-            call_days = call_days.filter(day__in=sorted(only))
-        days._raw_delete(days.db)
-        call_days._raw_delete(call_days.db)
-        _insert(
-            ContactDay,
-            ("organisation_id", "site_id", "channel", "day", *CONTACT_FIELDS),
-            contact_values,
-        )
-        _insert(CallDay, ("organisation_id", "site_id", "day", *CALL_FIELDS), call_values)
+        for model, keys, fields, values in (
+            (ContactDay, ("site_id", "channel", "day"), CONTACT_FIELDS, contact_values),
+            (CallDay, ("site_id", "day"), CALL_FIELDS, call_values),
+        ):
+            existing = model.objects.filter(organisation=organisation, **days)
+            _replace(existing, ("organisation_id", *keys), fields, values)
     return len(contact_values), len(call_values)
 
 
-def _insert(model, columns, rows) -> None:
-    _insert_rows(model._meta.db_table, columns, rows)
+def _replace(existing, keys, fields, rows) -> None:
+    """Make the roll-up rows of *existing* (a queryset: the days rebuilt) exactly *rows*
+    (tuples of *keys* then *fields*): rows already right are left as they are, the others
+    deleted, the missing ones inserted. A rebuild that changes nothing writes nothing."""
+    wanted = {row[: len(keys)]: row for row in rows}
+    stale = []
+    for pk, *values in existing.values_list("pk", *keys, *fields).iterator(chunk_size=10000):
+        key = tuple(values[: len(keys)])
+        if wanted.get(key) == tuple(values):
+            del wanted[key]  # already right
+        else:
+            stale.append(pk)
+    for start in range(0, len(stale), 5000):
+        gone = existing.model.objects.filter(pk__in=stale[start : start + 5000])
+        gone._raw_delete(gone.db)
+    _insert_rows(existing.model._meta.db_table, (*keys, *fields), list(wanted.values()))
 
 
 def _insert_rows(table, columns, rows) -> None:
