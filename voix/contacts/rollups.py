@@ -466,7 +466,7 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 CHANNEL_CODES = {code: number for number, code in enumerate(Channel.values, start=1)}
 
 
-def _contact_rows_one_pass(organisation, first: date, last: date, tz, calendars, *, readers):
+def _contact_rows_one_pass(first: date, last: date, tz, calendars, chunks):
     """Same result as _contact_rows, for a long range, in one read of the contacts.
 
     Each contact of the organisation received before the end of the range is read once
@@ -480,7 +480,6 @@ def _contact_rows_one_pass(organisation, first: date, last: date, tz, calendars,
     few thousand rows instead of one per contact. On SQLite the rows are read as they are.
     """
     counts = _Counts(first, last)
-    start_at, end_at = _bounds(first, last, tz)
     transitions, offsets = _offset_table(tz, calendars.first, max(last, timezone.localdate()))
     # Day numbers on the counts' axis [0, size): 0 is counts.origin, f is *first*.
     origin = counts.origin.toordinal() - EPOCH_ORDINAL
@@ -514,9 +513,7 @@ def _contact_rows_one_pass(organisation, first: date, last: date, tz, calendars,
                 found[: len(total)] += total
             sums[name] = found
 
-    for codes, group_of_row, plain, back, ack_ok, ans_ok, *dates in _one_pass_chunks(
-        organisation, end_at, readers
-    ):
+    for codes, group_of_row, plain, back, ack_ok, ans_ok, *dates in chunks:
         pairs = [divmod(code, 16) for code in codes.tolist()]
         rows = np.array([keys.setdefault(pair, len(keys)) for pair in pairs], np.int64)
         default = calendars.slot_of[0]
@@ -632,9 +629,10 @@ class _Readers:
 
 
 def _one_pass_chunks(organisation, end_at, readers):
-    """Chunks of (site, channel code, plain, back, ack_ok, ans_ok, received, ack_due,
-    first answer, closure) arrays, dates in epoch seconds (NEVER when empty), read in
-    ranges of contact ids (by *readers*, several at a time when they can).
+    """Chunks of (site × 16 + channel code per group, group of each contact, plain, back,
+    ack_ok, ans_ok, received, ack_due, first answer, closure) arrays, dates in epoch
+    seconds (NEVER when empty), read in ranges of contact ids by *readers* — the reading
+    starts at once, several chunks at a time when the readers can.
     """
     table = connection.ops.quote_name(Contact._meta.db_table)
     org = int(organisation.pk)
@@ -670,18 +668,16 @@ def _one_pass_chunks(organisation, end_at, readers):
         )
         low, high = cursor.fetchone()
         if low is None:
-            return
+            return iter(())
         scope = f"c.organisation_id = {org} AND c.received_at < {_ts(end_at)}"
         wheres = [
             f"{scope} AND c.id >= {lower} AND c.id < {lower + ONE_PASS_CHUNK}"
             for lower in range(low, high + 1, ONE_PASS_CHUNK)
         ]
-        if not _postgresql():
-            for where in wheres:
-                yield _chunk_sqlite(cursor, table, columns, dates, where)
-            return
+    if not _postgresql():
+        return (_chunk_sqlite(table, columns, dates, where) for where in wheres)
     # In order: the numpy work on a chunk overlaps the reading of the next ones.
-    yield from readers.map(partial(_chunk_postgresql, table, columns, dates), wheres)
+    return readers.map(partial(_chunk_postgresql, table, columns, dates), wheres)
 
 
 def _chunk_postgresql(table, columns, dates, where):
@@ -722,13 +718,14 @@ def _chunk_postgresql(table, columns, dates, where):
     return codes, group_of_row, plain.astype(bool), back, ack_ok, ans_ok, *dates
 
 
-def _chunk_sqlite(cursor, table, columns, dates, where):
+def _chunk_sqlite(table, columns, dates, where):
     epoch = "unixepoch({})"
     if sqlite3.sqlite_version_info < (3, 38):
         epoch = "CAST(strftime('%s', {}) AS INTEGER)"
     seconds = ", ".join(f"COALESCE({epoch.format(d)}, -1)" for d in dates)
-    cursor.execute(f"SELECT {columns}, {seconds} FROM {table} c WHERE {where}")
-    data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 5)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, {seconds} FROM {table} c WHERE {where}")
+        data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 5)
     data[:, 1:][data[:, 1:] == -1] = NEVER
     packed, *dates = data.T
     codes, group_of_row = np.unique(packed >> 4, return_inverse=True)
@@ -787,16 +784,17 @@ def _rebuild(organisation, first: date, last: date, *, only) -> tuple[int, int]:
 
 def _rebuild_in_transaction(organisation, first: date, last: date, *, only, shared=False):
     tz = workdays.calendar_of(organisation).tz
-    calendars = _Calendars(organisation, first, last)
     single_pass = SINGLE_SCAN and (last - first).days + 1 >= SINGLE_PASS_DAYS
     if single_pass:
         with _Readers(shared) as readers:
+            # The readers start on the calls and the contacts while the calendar is built.
             calls = readers.submit(_call_rows, organisation, first, last, tz)
-            contact_rows = _contact_rows_one_pass(
-                organisation, first, last, tz, calendars, readers=readers
-            )
+            chunks = _one_pass_chunks(organisation, _bounds(first, last, tz)[1], readers)
+            calendars = _Calendars(organisation, first, last)
+            contact_rows = _contact_rows_one_pass(first, last, tz, calendars, chunks)
             call_rows = calls.result()
     else:
+        calendars = _Calendars(organisation, first, last)
         contact_rows = _contact_rows(organisation, first, last, tz, calendars)
         call_rows = _call_rows(organisation, first, last, tz)
 
