@@ -3,8 +3,9 @@ dashboard scans raw contacts.
 
 Rows are rebuilt, never incremented in place: :func:`refresh` recomputes the days a write
 touched (and, for the stock, every day from ``since`` to today), :func:`rebuild` a whole
-range (imports, demo, ``manage.py rebuild_rollups``). Both delete and insert the rows of
-those days in one transaction: running them twice changes nothing.
+range (imports, demo, ``manage.py rebuild_rollups``). Both replace, in one transaction,
+the rows of those days that changed (rows already right are left alone): running them
+twice changes nothing.
 
 Two ways of counting, same result (tested):
 
@@ -477,7 +478,8 @@ def _contact_rows_one_pass(first: date, last: date, tz, calendars, chunks):
 
     On PostgreSQL the contacts come grouped by (site, channel, flags), each group's dates
     as binary arrays (``array_agg`` then ``array_send``, read with ``np.frombuffer``): a
-    few thousand rows instead of one per contact. On SQLite the rows are read as they are.
+    few thousand rows instead of one per contact. On SQLite, one row per contact, packed
+    into five integers.
     """
     counts = _Counts(first, last)
     transitions, offsets = _offset_table(tz, calendars.first, max(last, timezone.localdate()))

@@ -236,9 +236,22 @@ def snapshot(world):
 
 def test_rebuilding_twice_changes_nothing(example):
     before = snapshot(example)
+    rows = set(ContactDay.objects.values_list("pk", flat=True))
     rollups.rebuild(example.caf, date(2026, 3, 1), date(2026, 3, 31))
     rollups.refresh(example.caf, [date(2026, 3, 2), date(2026, 3, 20)])
     assert snapshot(example) == before
+    # Rows already right are left as they are: none was deleted and inserted again.
+    assert set(ContactDay.objects.values_list("pk", flat=True)) == rows
+
+
+def test_a_rebuild_rewrites_only_the_rows_that_changed(example):
+    before = day_row(example, Channel.EMAIL, 5)  # A was closed on the 5th
+    others = set(ContactDay.objects.exclude(pk=before.pk).values_list("pk", flat=True))
+    Contact.objects.filter(external_id="A").update(returns=1)
+    rollups.rebuild(example.caf, date(2026, 3, 1), date(2026, 3, 31))
+    after = day_row(example, Channel.EMAIL, 5)
+    assert (after.pk != before.pk, after.returned) == (True, before.returned + 1)
+    assert set(ContactDay.objects.exclude(pk=after.pk).values_list("pk", flat=True)) == others
 
 
 def test_refresh_rewrites_exactly_the_days_given(example):
