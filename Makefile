@@ -21,8 +21,10 @@ $(UV):
 	@echo "uv absent : installation avec pip…"
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
+# Bytecode compiled at install: processes do not compile the libraries they import at
+# each start (PYTHONDONTWRITEBYTECODE may be set), which a server image would not either.
 install: $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 run: install
 	DEBUG=true $(PY) python manage.py migrate --noinput
