@@ -42,7 +42,7 @@ earliest old/new date to today: callers pass ``since`` (see services.py).
 
 import sqlite3
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
@@ -483,7 +483,8 @@ def _contact_rows_one_pass(first: date, last: date, tz, calendars, chunks):
     """
     counts = _Counts(first, last)
     transitions, offsets = _offset_table(tz, calendars.first, max(last, timezone.localdate()))
-    # Day numbers on the counts' axis [0, size): 0 is counts.origin, f is *first*.
+    # Day numbers on the counts' axis [0, size): 0 is counts.origin, f is *first*; NEVER
+    # stays above every day.
     origin = counts.origin.toordinal() - EPOCH_ORDINAL
     f = (first - counts.origin).days
     size = counts.size
@@ -494,14 +495,7 @@ def _contact_rows_one_pass(first: date, last: date, tz, calendars, chunks):
     base = defaultdict(int)
 
     def day(seconds):
-        """Day numbers of epoch seconds (NEVER stays NEVER)."""
-        never = seconds == NEVER
-        local = np.where(never, 0, seconds) + offsets[0]
-        for at, step in zip(transitions.tolist(), np.diff(offsets).tolist(), strict=True):
-            local += (seconds >= at) * step
-        days = np.floor_divide(local, 86400) - origin
-        days[never] = NEVER
-        return days
+        return _day_numbers(seconds, transitions, offsets, origin)
 
     def count(names, rows, days, *weights, low=f):
         keep = (days >= low) & (days < size)
@@ -574,6 +568,18 @@ def _assemble_one_pass(counts, keys, sums, base, f):
     return counts.rows
 
 
+def _day_numbers(seconds, transitions, offsets, origin: int):
+    """Local day numbers of epoch seconds, counted from the day *origin* (days since
+    1970-01-01); NEVER stays NEVER."""
+    never = seconds == NEVER
+    local = np.where(never, 0, seconds) + offsets[0]
+    for at, step in zip(transitions.tolist(), np.diff(offsets).tolist(), strict=True):
+        local += (seconds >= at) * step
+    days = np.floor_divide(local, 86400) - origin
+    days[never] = NEVER
+    return days
+
+
 def _offset_table(tz, first: date, last: date):
     """(UTC epoch seconds of each DST change, UTC offset in seconds before/after each):
     ``offsets[searchsorted(transitions, t, 'right')]`` is the offset at *t*."""
@@ -616,13 +622,6 @@ class _Readers:
                 return function(*args)
         finally:
             connection.close()  # this thread's own connection
-
-    def submit(self, function, *args) -> Future:
-        if self.pool:
-            return self.pool.submit(self._run, function, *args)
-        done = Future()
-        done.set_result(function(*args))
-        return done
 
     def map(self, function, values):
         if self.pool:
@@ -684,14 +683,9 @@ def _one_pass_chunks(organisation, end_at, readers):
 
 def _chunk_postgresql(table, columns, dates, where):
     """The contacts grouped by their integer columns, each group's dates as one binary
-    array (``array_send``: a 20-byte header, then a length and a value per element)."""
+    array."""
     arrays = ", ".join(f"array_send(array_agg(COALESCE({d}, 'infinity')))" for d in dates)
-    import psycopg
-
-    connection.ensure_connection()
-    # A server-side binding cursor, for results in binary: the arrays come as they are,
-    # not as hexadecimal text (Django's cursors bind on the client side).
-    with psycopg.Cursor(connection.connection) as cursor:
+    with _binary_cursor() as cursor:
         cursor.execute(
             f"SELECT {columns}, COUNT(*), {arrays} FROM {table} c WHERE {where} "
             "GROUP BY 1, 2, 3, 4, 5, 6",
@@ -706,18 +700,34 @@ def _chunk_postgresql(table, columns, dates, where):
     keys = np.array(keys, np.int64).reshape(-1, 7)
     sizes = keys[:, 6]
     site, channel, plain, back, ack_ok, ans_ok = (np.repeat(keys[:, i], sizes) for i in range(6))
-    element = np.dtype([("length", ">i4"), ("value", ">i8")])
-    dates = []
-    for i in range(7, 11):
-        parts = [np.frombuffer(group[i], dtype=element, offset=20)["value"] for group in groups]
-        values = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-        never = values == np.iinfo(np.int64).max  # 'infinity'
-        seconds = np.floor_divide(values, 1_000_000) + EPOCH_2000
-        seconds[never] = NEVER
-        dates.append(seconds)
+    dates = [_epoch_seconds(_int8_arrays(group[i] for group in groups)) for i in range(7, 11)]
     codes = keys[:, 0] * 16 + keys[:, 1]
     group_of_row = np.repeat(np.arange(len(groups)), sizes)
     return codes, group_of_row, plain.astype(bool), back, ack_ok, ans_ok, *dates
+
+
+def _int8_arrays(sent) -> np.ndarray:
+    """The values of binary int8/timestamptz arrays (``array_send``: a 20-byte header, then
+    a length and a value per element), end to end."""
+    element = np.dtype([("length", ">i4"), ("value", ">i8")])
+    parts = [np.frombuffer(data, dtype=element, offset=20)["value"] for data in sent]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def _epoch_seconds(values) -> np.ndarray:
+    """Epoch seconds of PostgreSQL binary timestamps (µs since 2000); 'infinity' → NEVER."""
+    seconds = np.floor_divide(values, 1_000_000) + EPOCH_2000
+    seconds[values == np.iinfo(np.int64).max] = NEVER
+    return seconds
+
+
+def _binary_cursor():
+    """A server-side binding cursor, for results in binary: arrays come as they are, not
+    as hexadecimal text (Django's cursors bind on the client side)."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def _chunk_sqlite(table, columns, dates, where):
@@ -762,6 +772,94 @@ def _call_rows(organisation, first: date, last: date, tz):
     }
 
 
+def _call_chunks(organisation, first: date, last: date, tz, readers):
+    """The calls of a long range on PostgreSQL, read in ranges of ids by *readers* (the
+    reading starts at once), grouped by (site, outcome, flag) with their start times and
+    waits as binary arrays."""
+    table = connection.ops.quote_name(Call._meta.db_table)
+    start_at, end_at = _bounds(first, last, tz)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MIN(c.id), MAX(c.id) FROM {table} c WHERE c.organisation_id = %s",
+            [organisation.pk],
+        )
+        low, high = cursor.fetchone()
+    if low is None:
+        return iter(())
+    scope = (
+        f"c.organisation_id = {int(organisation.pk)} AND c.started_at >= {_ts(start_at)} "
+        f"AND c.started_at < {_ts(end_at)}"
+    )
+    wheres = [
+        f"{scope} AND c.id >= {lower} AND c.id < {lower + ONE_PASS_CHUNK}"
+        for lower in range(low, high + 1, ONE_PASS_CHUNK)
+    ]
+    return readers.map(partial(_call_chunk, table), wheres)
+
+
+def _call_rows_one_pass(first: date, last: date, tz, chunks):
+    """Same result as _call_rows, counted per day with numpy from *chunks*
+    (:func:`_call_chunks`)."""
+    transitions, offsets = _offset_table(tz, first, last)
+    origin = first.toordinal() - EPOCH_ORDINAL
+    size = (last - first).days + 1
+    sites = {}  # site → row of the grid
+    totals = defaultdict(lambda: np.zeros(0, np.int64))
+    for groups in chunks:
+        for site, outcome, needs_agent, started, waits in groups:
+            row = sites.setdefault(site, len(sites))
+            days = _day_numbers(_epoch_seconds(started), transitions, offsets, origin)
+            keep = (days >= 0) & (days < size)
+            index = row * size + days[keep]
+            offered = np.bincount(index, minlength=size * len(sites))
+            weight = np.bincount(index, waits[keep], minlength=size * len(sites))
+            agent = outcome == CallOutcome.AGENT
+            for name, values in (
+                ("offered", offered),
+                ("needing_agent", offered if needs_agent or agent else None),
+                ("answered_agent", offered if agent else None),
+                ("answered_ivr", offered if outcome == CallOutcome.IVR else None),
+                ("abandoned", offered if outcome == CallOutcome.ABANDONED else None),
+                ("wait_seconds_total", weight.astype(np.int64)),
+            ):
+                if values is None:
+                    continue
+                total = totals[name]
+                values = values.copy()
+                values[: len(total)] += total
+                totals[name] = values
+    shape = (len(sites), size)
+    grids = {}
+    for name in CALL_FIELDS:
+        grid = np.zeros(shape[0] * shape[1], np.int64)
+        grid[: len(totals[name])] = totals[name]
+        grids[name] = grid.reshape(shape)
+    by_row = {row: site for site, row in sites.items()}
+    rows = {}
+    for row, at in zip(*np.nonzero(grids["offered"]), strict=True):
+        day = first + timedelta(days=int(at))
+        rows[(by_row[int(row)] or None, day)] = {
+            name: int(grids[name][row, at]) for name in CALL_FIELDS
+        }
+    return rows
+
+
+def _call_chunk(table, where):
+    """(site, outcome, needs agent, start times, waits) per group of calls of *where*."""
+    with _binary_cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(c.site_id, 0), c.outcome, c.needs_agent, "
+            "array_send(array_agg(c.started_at)), "
+            "array_send(array_agg(COALESCE(c.wait_seconds, 0)::bigint)) "
+            f"FROM {table} c WHERE {where} GROUP BY 1, 2, 3",
+            binary=True,
+        )
+        return [
+            (site, outcome, needs, _int8_arrays([started]), _int8_arrays([waits]))
+            for site, outcome, needs, started, waits in cursor.fetchall()
+        ]
+
+
 def _tune_postgresql(cursor) -> None:
     """Settings of a roll-up transaction on PostgreSQL."""
     # The GROUP BYs of a year of contacts need more than the default 4 MB of memory per
@@ -789,12 +887,16 @@ def _rebuild_in_transaction(organisation, first: date, last: date, *, only, shar
     single_pass = SINGLE_SCAN and (last - first).days + 1 >= SINGLE_PASS_DAYS
     if single_pass:
         with _Readers(shared) as readers:
-            # The readers start on the calls and the contacts while the calendar is built.
-            calls = readers.submit(_call_rows, organisation, first, last, tz)
+            # The readers start on the contacts, then the calls, while the calendar is built.
             chunks = _one_pass_chunks(organisation, _bounds(first, last, tz)[1], readers)
+            if readers.pool:
+                calls = _call_chunks(organisation, first, last, tz, readers)
             calendars = _Calendars(organisation, first, last)
             contact_rows = _contact_rows_one_pass(first, last, tz, calendars, chunks)
-            call_rows = calls.result()
+            if readers.pool:
+                call_rows = _call_rows_one_pass(first, last, tz, calls)
+            else:
+                call_rows = _call_rows(organisation, first, last, tz)
     else:
         calendars = _Calendars(organisation, first, last)
         contact_rows = _contact_rows(organisation, first, last, tz, calendars)

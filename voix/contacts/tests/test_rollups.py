@@ -371,13 +371,17 @@ def test_several_connections_reading_a_full_rebuild_count_what_one_would(
         pytest.skip("several connections read along on PostgreSQL only")
     world = build_world()
     random_contacts(world)
-    Call.objects.create(
-        organisation=world.caf,
-        site=world.site,
-        external_id="A1",
-        started_at=datetime(2026, 2, 3, 9, tzinfo=PARIS),
-        outcome=CallOutcome.AGENT,
-    )
+    outcomes = [CallOutcome.AGENT, CallOutcome.IVR, CallOutcome.ABANDONED]
+    for number in range(60):  # late evening calls too: their local day is the next UTC one
+        Call.objects.create(
+            organisation=world.caf,
+            site=[world.site, world.relay, None][number % 3],
+            external_id=f"A{number}",
+            started_at=datetime(2026, 1, 1, 23, 30, tzinfo=PARIS) + timedelta(hours=37 * number),
+            outcome=outcomes[number % 4 % 3],
+            needs_agent=number % 5 != 0,
+            wait_seconds=None if number % 7 == 0 else 17 * number,
+        )
     monkeypatch.setattr(rollups, "ONE_PASS_CHUNK", 53)
     opened = []
     real = rollups._Readers.__init__
@@ -394,7 +398,8 @@ def test_several_connections_reading_a_full_rebuild_count_what_one_would(
     rollups.rebuild(world.caf, *RANGE)
     assert opened[-1] is None
     assert snapshot(world) == several
-    assert any(len(row) == 8 and row[2] == 1 for row in several)  # the call was counted
+    calls = [row for row in several if len(row) == 8]
+    assert sum(row[2] for row in calls) == 60 and sum(row[-1] for row in calls) > 0
 
 
 def test_a_short_refresh_gives_the_rows_of_a_long_rebuild(world):
