@@ -149,7 +149,10 @@ class Contact(models.Model):
         Organisation, models.CASCADE, related_name="contacts", db_index=False
     )
     site = models.ForeignKey(Site, models.PROTECT, null=True, blank=True, related_name="contacts")
-    team = models.ForeignKey(Team, models.SET_NULL, null=True, blank=True, related_name="contacts")
+    # Indexed by the partial index contact_team (contacts without a team left out).
+    team = models.ForeignKey(
+        Team, models.SET_NULL, null=True, blank=True, related_name="contacts", db_index=False
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -182,7 +185,7 @@ class Contact(models.Model):
     answer_due_at = models.DateTimeField("réponse attendue le", null=True, blank=True)
     # The next deadline still running (acknowledgement, then answer); None when nothing is
     # due or the clock is paused. The sweeper and the worklists read this column only.
-    due_at = models.DateTimeField("échéance", null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField("échéance", null=True, blank=True)  # index: contact_due
     paused_at = models.DateTimeField("en attente depuis", null=True, blank=True)
     # Time spent waiting for the requester's documents in earlier (finished) pauses: the
     # running deadlines are pushed back by as many working days (or hours, for deadlines
@@ -210,14 +213,38 @@ class Contact(models.Model):
                 name="contact_external_id_unique",
             ),
         ]
+        # Indexes on a column that is often empty leave the empty rows out (partial): a
+        # query comparing the column (« due_at <= now », « assignee = me », « closed_at in
+        # these days ») implies it is not empty, so SQLite and PostgreSQL use them all the
+        # same, and an import of a million closed contacts does not write millions of
+        # entries for nothing (each index entry costs about as much as the row itself).
         indexes = [
             models.Index(fields=["organisation", "status", "due_at"], name="contact_worklist"),
-            models.Index(fields=["assignee", "status", "due_at"], name="contact_assignee"),
+            models.Index(
+                fields=["assignee", "status", "due_at"],
+                condition=Q(assignee__isnull=False),
+                name="contact_assignee",
+            ),
+            # The clock's sweep (clocks.sweep): deadlines still running.
+            models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="contact_due"),
+            models.Index(fields=["team"], condition=Q(team__isnull=False), name="contact_team"),
             # Roll-ups (rollups.refresh): the events of a few days found through indexes,
             # never by reading every contact of the organisation.
-            models.Index(fields=["organisation", "first_answer_at"], name="contact_answered"),
-            models.Index(fields=["organisation", "closed_at"], name="contact_closed"),
-            models.Index(fields=["organisation", "ack_due_at"], name="contact_ack_due"),
+            models.Index(
+                fields=["organisation", "first_answer_at"],
+                condition=Q(first_answer_at__isnull=False),
+                name="contact_answered",
+            ),
+            models.Index(
+                fields=["organisation", "closed_at"],
+                condition=Q(closed_at__isnull=False),
+                name="contact_closed",
+            ),
+            models.Index(
+                fields=["organisation", "ack_due_at"],
+                condition=Q(ack_due_at__isnull=False),
+                name="contact_ack_due",
+            ),
             # The stock still open (neither answered nor closed): small, partial.
             models.Index(
                 fields=["organisation", "received_at"],
@@ -376,8 +403,22 @@ class ContactDay(models.Model):
     a retry or a re-import cannot count twice.
     """
 
-    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
-    site = models.ForeignKey(Site, models.CASCADE, null=True, blank=True, related_name="+")
+    # Derived rows, rebuilt at will: no database-level foreign keys (their checks cost as
+    # much as the rows at each rebuild) nor single-column indexes (the unique constraint
+    # and the (organisation, day) index serve the reads). Deleting a site or an
+    # organisation still deletes its roll-ups (Django's cascade).
+    organisation = models.ForeignKey(
+        Organisation, models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    site = models.ForeignKey(
+        Site,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     day = models.DateField()
     received = models.PositiveIntegerField(default=0)
@@ -410,8 +451,19 @@ class ContactDay(models.Model):
 class CallDay(models.Model):
     """Daily roll-up of the call log per site."""
 
-    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
-    site = models.ForeignKey(Site, models.CASCADE, null=True, blank=True, related_name="+")
+    # Derived rows, as ContactDay.
+    organisation = models.ForeignKey(
+        Organisation, models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    site = models.ForeignKey(
+        Site,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     day = models.DateField()
     offered = models.PositiveIntegerField(default=0)
     needing_agent = models.PositiveIntegerField(default=0)

@@ -247,6 +247,104 @@ def test_a_column_missing_from_the_header_is_reported_on_line_1(world, profile, 
     assert "colonne « Date de réception »" in result.errors[0].reason
 
 
+def many_rows(count, start=0):
+    """Good rows, one a minute from 05/01/2026 08:00 (some with an answer)."""
+    rows = []
+    for i in range(start, start + count):
+        day, minute = 5 + i // 600, i % 600
+        received = f"{day:02d}/01/2026 {8 + minute // 60:02d}:{minute % 60:02d}"
+        answered = f"{day + 1:02d}/01/2026 09:00" if i % 3 else ""
+        rows.append([f"M-{i}", received, ("Mél", "Tél", "Courriel")[i % 3], "rsa", "", answered])
+    return rows
+
+
+def test_a_file_read_in_several_chunks_lands_whole_with_its_line_numbers(
+    world, profile, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 4)
+    rows = many_rows(9)
+    rows[2][0] = " M-2 "  # spaces around an id: read again line by line, accepted
+    rows.insert(5, ["", "", "", "", "", ""])  # an empty line of cells (Excel)
+    rows.insert(6, [])
+    result = run_import(profile, write_csv(tmp_path, rows))
+    assert result.ok, result.errors
+    assert (result.rows, result.created) == (11, 9)
+    assert Contact.objects.filter(source="crm", external_id="M-2").exists()
+    assert Contact.objects.filter(source="crm", status="repondu").count() == 6
+    rows[10][2] = "Fax"  # line 12, in the third chunk
+    rows[9][0] = "M-1"  # line 11: a duplicate of line 3
+    result = run_import(profile, write_csv(tmp_path, rows, name="g.csv"))
+    assert [(e.line, e.column) for e in result.errors] == [(11, "N° demande"), (12, "Canal")]
+    assert "déjà à la ligne 3" in result.errors[0].reason
+    assert Contact.objects.filter(source="crm").count() == 9  # the first file, unchanged
+
+
+def test_a_file_that_turns_out_windows_1252_after_its_first_chunks_lands_once(
+    world, profile, tmp_path, monkeypatch
+):
+    # The first chunks are sent to the database as UTF-8, then a Windows-1252 byte: the
+    # file is read again from the start, and the rows sent first are taken back. (Chunks
+    # of 70 rows: on SQLite, one INSERT of 50 rows and 20 of one row each.)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 70)
+    monkeypatch.setattr(imports, "_sniff_encoding", lambda sample: "utf-8")
+    taken_back = []
+    for sink in (imports._PostgresRows, imports._SqliteRows):
+
+        def reset(self, reset=sink.reset):
+            taken_back.append(self.rows)
+            reset(self)
+
+        monkeypatch.setattr(sink, "reset", reset)
+    header = ["id", "recu", "canal", "motif", "agence", "reponse"]
+    ascii_profile = imports.save_profile(
+        None,
+        world.caf,
+        name="ascii",
+        kind=ImportKind.CONTACTS,
+        source="ascii",
+        mapping=dict(zip(MAPPING, header, strict=True)),
+    )
+    rows = [[*row[:2], "courriel", *row[3:]] for row in many_rows(600)]
+    rows[-1][4] = "Siège test"  # the only byte out of ASCII, at the end
+    path = write_csv(tmp_path, rows, header=header, encoding="cp1252")
+    result = run_import(ascii_profile, path)
+    assert result.ok, result.errors
+    assert len(taken_back) == 1 and taken_back[0] > 0
+    assert result.created == 600
+    assert Contact.objects.filter(source="ascii").count() == 600
+    assert Contact.objects.get(source="ascii", external_id="M-599").site == world.site
+    assert [
+        (c.received_at.isoformat(), c.status)
+        for c in Contact.objects.filter(source="ascii", external_id__in=["M-69", "M-70"]).order_by(
+            "external_id"
+        )
+    ] == [("2026-01-05T08:09:00+00:00", "nouveau"), ("2026-01-05T08:10:00+00:00", "repondu")]
+
+
+@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite")
+def test_a_big_first_import_on_sqlite_builds_the_indexes_again(
+    world, profile, tmp_path, monkeypatch
+):
+    from django.db import connection
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'contacts_contact' "
+                "AND type = 'index' ORDER BY name"
+            )
+            return cursor.fetchall()
+
+    monkeypatch.setattr(imports, "SQLITE_REBUILD_MIN_ROWS", 2)
+    before = indexes()
+    result = run_import(profile, write_csv(tmp_path, many_rows(30)))
+    assert result.ok and "indexes_s" in result.timings
+    assert indexes() == before
+    # The unique index still refuses a duplicate: a second file updates.
+    result = run_import(profile, write_csv(tmp_path, many_rows(40), name="g.csv"))
+    assert (result.created, result.updated) == (10, 30)
+
+
 def test_a_landed_file_gets_deadlines_and_one_audit_event(world, profile, tmp_path):
     result = run_import(profile, write_csv(tmp_path, GOOD))
     assert result.ok
