@@ -458,7 +458,7 @@ def _contact_rows(organisation, first: date, last: date, tz, calendars: _Calenda
 # ----- a long range: one read of the contacts, counted with numpy ------------------------
 
 # Contacts read per query of the one-pass count (bounds the memory of both sides).
-ONE_PASS_CHUNK = 1_000_000
+ONE_PASS_CHUNK = 500_000
 # PostgreSQL: connections reading the chunks at the same time (a full rebuild only).
 READERS = 2
 NEVER = np.iinfo(np.int64).max  # an empty date, as a day number: after every day
@@ -699,7 +699,10 @@ def _chunk_postgresql(table, columns, dates, where):
     ]
     keys = np.array(keys, np.int64).reshape(-1, 7)
     sizes = keys[:, 6]
-    site, channel, plain, back, ack_ok, ans_ok = (np.repeat(keys[:, i], sizes) for i in range(6))
+    # Flags as bytes: a chunk's arrays stay small (the import's memory limit).
+    plain, back, ack_ok, ans_ok = (
+        np.repeat(keys[:, i].astype(np.int8), sizes) for i in range(2, 6)
+    )
     dates = [_epoch_seconds(_int8_arrays(group[i] for group in groups)) for i in range(7, 11)]
     codes = keys[:, 0] * 16 + keys[:, 1]
     group_of_row = np.repeat(np.arange(len(groups)), sizes)
