@@ -1623,6 +1623,23 @@ def _foreign_keys(cursor) -> list[str]:
     return [name for (name,) in cursor.fetchall()]
 
 
+def _checked(result, rows, collector, progress, started) -> bool:
+    """After the file was read: record the rows, the time and the memory taken, report the
+    progress; False when lines were rejected (then kept in *result*), nothing to write."""
+    result.rows = rows
+    result.timings["validation_s"] = time.perf_counter() - started
+    result.timings["rss_validation_mb"] = _peak_rss_mb()
+    if progress:
+        progress("verification", rows)
+    if collector.lines:
+        result.rejected_lines = collector.lines
+        result.errors = collector.errors
+        return False
+    if progress:
+        progress("enregistrement", rows)
+    return True
+
+
 def _import_contacts(actor, profile, path, filename, now, progress, result, *, upsert=False):
     """import_file for contacts: PostgreSQL streams the rows while the file is read, SQLite
     stages them in a temporary table; then one transaction lands them all."""
@@ -1689,17 +1706,8 @@ def _import_contacts(actor, profile, path, filename, now, progress, result, *, u
                 if first and _unique_violation(error):
                     raise _Retry from error
                 raise
-            result.rows = rows
-            timings["validation_s"] = time.perf_counter() - started
-            timings["rss_validation_mb"] = _peak_rss_mb()
-            if progress:
-                progress("verification", rows)
-            if collector.lines:
-                result.rejected_lines = collector.lines
-                result.errors = collector.errors
+            if not _checked(result, rows, collector, progress, started):
                 raise _Rejected
-            if progress:
-                progress("enregistrement", rows)
             t0 = time.perf_counter()
             if first:
                 if keys:
@@ -1744,17 +1752,8 @@ def _import_contacts_sqlite(actor, profile, path, filename, now, progress, resul
             now=now,
             progress=(lambda n: progress("verification", n)) if progress else None,
         )
-        result.rows = rows
-        timings["validation_s"] = time.perf_counter() - started
-        timings["rss_validation_mb"] = _peak_rss_mb()
-        if progress:
-            progress("verification", rows)
-        if collector.lines:
-            result.rejected_lines = collector.lines
-            result.errors = collector.errors
+        if not _checked(result, rows, collector, progress, started):
             return result
-        if progress:
-            progress("enregistrement", rows)
         with transaction.atomic(), connection.cursor() as cursor:
             t0 = time.perf_counter()
             first = _first_import(cursor, profile.organisation_id, profile.source)
@@ -1901,16 +1900,8 @@ def _import_calls(actor, profile, path, filename, now, progress, result) -> Impo
                 now=now,
                 progress=(lambda n: progress("verification", n)) if progress else None,
             )
-        result.rows = rows
-        timings["validation_s"] = time.perf_counter() - started
-        if progress:
-            progress("verification", rows)
-        if collector.lines:
-            result.rejected_lines = collector.lines
-            result.errors = collector.errors
+        if not _checked(result, rows, collector, progress, started):
             return result
-        if progress:
-            progress("enregistrement", rows)
         with transaction.atomic():
             with connection.cursor() as cursor:
                 if _postgres():
