@@ -162,16 +162,24 @@ def _date(value: date) -> str:
     return f"DATE '{value.isoformat()}'" if _postgresql() else f"'{value.isoformat()}'"
 
 
+def _plain(organisation) -> str:
+    """SQL condition: the contact ``c`` is not a seasonal mass item (it counts in the stock)."""
+    ids = Reason.objects.filter(organisation=organisation, seasonal_mass=True)
+    ids = sorted(int(pk) for pk in ids.values_list("pk", flat=True))
+    return (
+        f"(c.reason_id IS NULL OR c.reason_id NOT IN ({', '.join(map(str, ids))}))"
+        if ids
+        else "(1 = 1)"
+    )
+
+
 class _Sql:
     """Expressions shared by the queries, for one organisation and range."""
 
     def __init__(self, organisation, tz, first: date, last: date):
         self.tz = tz
         self.org = int(organisation.pk)
-        ids = Reason.objects.filter(organisation=organisation, seasonal_mass=True)
-        ids = sorted(int(pk) for pk in ids.values_list("pk", flat=True))
-        self.seasonal = f"(c.reason_id IN ({', '.join(map(str, ids))}))" if ids else "(1 = 0)"
-        self.plain = f"(c.reason_id IS NULL OR NOT {self.seasonal})" if ids else "(1 = 1)"
+        self.plain = _plain(organisation)
         self.table = connection.ops.quote_name(Contact._meta.db_table)
         # SQLite: local days from UTC offsets between the DST transitions of the range.
         self._offsets = None
@@ -637,13 +645,7 @@ def _one_pass_chunks(organisation, end_at, readers):
     """
     table = connection.ops.quote_name(Contact._meta.db_table)
     org = int(organisation.pk)
-    seasonal = Reason.objects.filter(organisation=organisation, seasonal_mass=True)
-    seasonal = sorted(int(pk) for pk in seasonal.values_list("pk", flat=True))
-    plain = (
-        f"(c.reason_id IS NULL OR c.reason_id NOT IN ({', '.join(map(str, seasonal))}))"
-        if seasonal
-        else "(1 = 1)"
-    )
+    plain = _plain(organisation)
     # Site, channel, not seasonal, went back to the requester, acknowledged in time,
     # answered in time. PostgreSQL groups by them as they are (cheaper than CASEs).
     flags = [
