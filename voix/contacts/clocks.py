@@ -50,7 +50,7 @@ Sweep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
 import numpy as np
@@ -217,20 +217,23 @@ _HOUR_US = 3600 * 10**6
 _DAY_HOURS = np.arange(24, dtype=np.int64)
 
 
+# UTC offsets and ends of days already computed, per time zone: a file of a million
+# contacts asks for the same few hundred days batch after batch.
+_OFFSETS: dict = {}
+_DAY_ENDS: dict = {}
+
+
 def _offsets_at(hours: np.ndarray, tz) -> np.ndarray:
     """UTC offsets (seconds) of *tz* at whole UTC hours (int64 hours since the epoch)."""
-    return np.array(
-        [
-            int(
-                datetime.fromtimestamp(int(h) * 3600, UTC)
-                .astimezone(tz)
-                .utcoffset()
-                .total_seconds()
-            )
-            for h in hours
-        ],
-        dtype=np.int64,
-    )
+    known = _OFFSETS.setdefault(tz, {})
+    result = np.empty(len(hours), dtype=np.int64)
+    for i, hour in enumerate(hours.tolist()):
+        offset = known.get(hour)
+        if offset is None:
+            at = datetime.fromtimestamp(hour * 3600, UTC).astimezone(tz)
+            offset = known[hour] = int(at.utcoffset().total_seconds())
+        result[i] = offset
+    return result
 
 
 def _local_naive(utc: np.ndarray, tz) -> np.ndarray:
@@ -258,16 +261,16 @@ def _end_of_day_utc(days: np.ndarray, tz) -> np.ndarray:
     """datetime64[D] local days → the UTC instant of 23:59:59 local that day."""
     if days.size == 0:
         return days.astype("datetime64[us]")
-    unique, inverse = np.unique(days, return_inverse=True)
-    ends = np.array(
-        [
-            datetime.combine(d.astype(object), END_OF_DAY, tzinfo=tz)
-            .astimezone(UTC)
-            .replace(tzinfo=None)
-            for d in unique
-        ],
-        dtype="datetime64[us]",
-    )
+    unique, inverse = np.unique(days.astype("datetime64[D]").astype(np.int64), return_inverse=True)
+    known = _DAY_ENDS.setdefault(tz, {})
+    ends = []
+    for day in unique.tolist():  # days since 1970
+        end = known.get(day)
+        if end is None:
+            moment = datetime.combine(date(1970, 1, 1) + timedelta(days=day), END_OF_DAY, tz)
+            end = known[day] = int(moment.timestamp()) * 10**6
+        ends.append(end)
+    ends = np.array(ends, dtype=np.int64).view("datetime64[us]")
     return ends[inverse]
 
 
@@ -420,25 +423,25 @@ def _columns_of(rows, book: PolicyBook) -> _Columns:
 def deadlines_for_arrays(organisation, calendar, **arrays) -> dict[str, np.ndarray]:
     """Deadlines for rows not saved yet (imports): arrays in, arrays out.
 
-    Keyword arrays (same length): ``channel`` (str), ``reason_id`` (int or None),
+    Keyword arrays (same length): ``channel`` (str), ``reason_id`` (int, None or 0 for none),
     ``received`` (UTC datetime64[us]), ``ack_done``, ``answer_done``, ``running`` (bool);
     optionally ``book``, a :class:`PolicyBook` reused between calls (one query less each).
     Returns UTC datetime64[us] arrays ``ack_due_at``, ``answer_due_at``, ``due_at``,
     ``warn_at`` (NaT = empty), to be written with the rows.
     """
     book = arrays.get("book") or PolicyBook(organisation)
-    channels = np.asarray(arrays["channel"], dtype=object)
-    reasons = np.asarray(arrays["reason_id"], dtype=object)
+    channels = np.asarray(arrays["channel"], dtype=object).astype(str)
+    reasons = np.asarray(arrays["reason_id"])
+    if reasons.dtype == object:
+        reasons = np.array([r or 0 for r in reasons.tolist()], dtype=np.int64)
     size = len(channels)
     # One policy per distinct (channel, reason): a handful for a whole file.
-    keys: dict[tuple, int] = {}
-    codes = np.empty(size, dtype=np.int64)
-    for i, key in enumerate(zip(channels.tolist(), reasons.tolist(), strict=True)):
-        code = keys.get(key)
-        if code is None:
-            code = keys[key] = len(keys)
-        codes[i] = code
-    policies = [book.resolve(c, r) for c, r in keys]
+    names, channel_codes = np.unique(channels, return_inverse=True)
+    span = int(reasons.max()) + 1 if size else 1
+    keys, codes = np.unique(channel_codes * span + reasons, return_inverse=True)
+    policies = [
+        book.resolve(str(names[key // span]), int(key % span) or None) for key in keys.tolist()
+    ]
 
     def column(values, dtype):
         return np.array(values, dtype=dtype)[codes] if policies else np.zeros(0, dtype=dtype)

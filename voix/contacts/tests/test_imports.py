@@ -284,8 +284,9 @@ def test_a_file_that_turns_out_windows_1252_after_its_first_chunks_lands_once(
 ):
     # The first chunks are sent to the database as UTF-8, then a Windows-1252 byte: the
     # file is read again from the start, and the rows sent first are taken back. (Chunks
-    # of 70 rows: on SQLite, one INSERT of 50 rows and 20 of one row each.)
+    # of 4 kB, about 90 rows: on SQLite, one INSERT of 50 rows and the others one by one.)
     monkeypatch.setattr(imports, "CHUNK_ROWS", 70)
+    monkeypatch.setattr(imports, "READ_BYTES", 4096)
     monkeypatch.setattr(imports, "_sniff_encoding", lambda sample: "utf-8")
     taken_back = []
     for sink in (imports._PostgresRows, imports._SqliteRows):
@@ -321,28 +322,42 @@ def test_a_file_that_turns_out_windows_1252_after_its_first_chunks_lands_once(
     ] == [("2026-01-05T08:09:00+00:00", "nouveau"), ("2026-01-05T08:10:00+00:00", "repondu")]
 
 
-@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite")
-def test_a_big_first_import_on_sqlite_builds_the_indexes_again(
+def test_a_big_first_import_builds_the_indexes_and_foreign_keys_again(
     world, profile, tmp_path, monkeypatch
 ):
-    from django.db import connection
+    from django.db import IntegrityError, connection, transaction
 
-    def indexes():
+    def schema():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'contacts_contact' "
-                "AND type = 'index' ORDER BY name"
-            )
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE tablename = 'contacts_contact' UNION ALL "
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = 'contacts_contact'::regclass ORDER BY 1"
+                )
+            else:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'contacts_contact' "
+                    "AND type = 'index' ORDER BY name"
+                )
             return cursor.fetchall()
 
-    monkeypatch.setattr(imports, "SQLITE_REBUILD_MIN_ROWS", 2)
-    before = indexes()
+    monkeypatch.setattr(imports, "REBUILD_MIN_ROWS", 2)
+    before = schema()
+    assert any("FOREIGN KEY (site_id)" in sql for _name, sql in before) or (
+        connection.vendor == "sqlite"
+    )
     result = run_import(profile, write_csv(tmp_path, many_rows(30)))
     assert result.ok and "indexes_s" in result.timings
-    assert indexes() == before
+    assert schema() == before
     # The unique index still refuses a duplicate: a second file updates.
     result = run_import(profile, write_csv(tmp_path, many_rows(40), name="g.csv"))
     assert (result.created, result.updated) == (10, 30)
+    if connection.vendor == "postgresql":  # and the foreign keys still hold
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("UPDATE contacts_contact SET site_id = -1 WHERE external_id = 'M-1'")
 
 
 def test_a_landed_file_gets_deadlines_and_one_audit_event(world, profile, tmp_path):
