@@ -819,7 +819,7 @@ CALL_SPOOL = [
 ]
 
 
-CHUNK_ROWS = 50000  # rows checked together, then sent to the database (and their deadlines)
+CHUNK_ROWS = 25000  # rows checked together, then sent to the database (and their deadlines)
 NO_TIME = np.iinfo(np.int64).min  # NaT as int64: « no deadline »
 
 
@@ -1874,8 +1874,13 @@ def _sqlite_insert(cursor, profile, table, run_at, timings, indexes) -> None:
     timings["insert_s"] = time.perf_counter() - t0
     if indexes:
         t0 = time.perf_counter()
+        # The sorts of the index builds on two threads (a fifth faster, measured).
+        cursor.execute("PRAGMA threads")
+        threads = cursor.fetchone()[0]
+        cursor.execute("PRAGMA threads = 2")
         for _name, index_sql in indexes:
             cursor.execute(index_sql)
+        cursor.execute(f"PRAGMA threads = {int(threads)}")
         timings["indexes_s"] = time.perf_counter() - t0
 
 

