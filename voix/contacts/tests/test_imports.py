@@ -348,6 +348,10 @@ def test_a_big_first_import_builds_the_indexes_and_foreign_keys_again(
     assert any("FOREIGN KEY (site_id)" in sql for _name, sql in before) or (
         connection.vendor == "sqlite"
     )
+    bad = many_rows(30)
+    bad[25][2] = "Fax"  # rejected: nothing lands, the table is as it was
+    result = run_import(profile, write_csv(tmp_path, bad, name="bad.csv"))
+    assert result.rejected_lines == 1 and schema() == before
     result = run_import(profile, write_csv(tmp_path, many_rows(30)))
     assert result.ok and "indexes_s" in result.timings
     assert schema() == before
@@ -486,6 +490,132 @@ def test_dates_with_seconds_single_digits_or_iso_are_read(world, profile, tmp_pa
     assert got["S-1"] == datetime(2026, 1, 5, 8, 5, tzinfo=UTC)
     assert got["S-2"] == datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
     assert got["S-3"] == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # before the clock change
+
+
+DATE_TEXTS = [
+    "15/01/2026 09:30",
+    "15/01/2026",
+    "15/01/2026 09:30:45",
+    "29/02/2024 23:59",  # a leap day
+    "29/03/2026 01:59",  # Paris: the last minute before the clocks go forward
+    "29/03/2026 02:30",  # a time that does not exist that night
+    "29/03/2026 03:00",
+    "25/10/2026 02:30",  # a time that comes twice that night
+    "25/10/2026 03:00",
+    "01/01/1900 00:00",  # before 1970
+    "5/1/2026 9:05",  # the other forms, read one by one
+    " 15/01/2026 09:30 ",
+    "2026-01-15T09:30:00",
+    "15.01.2026 09h30",
+    "",
+    "31/02/2026 10:00",  # unreadable: no such day, month, hour or minute
+    "29/02/2025 10:00",
+    "12/13/2026 10:00",
+    "10/10/2026 24:00",
+    "10/10/2026 23:60",
+    "10/10/2026 23:59:60",
+    "1O/10/2026 10:00",
+    "10-10/2026 10:00",
+    "10/10/2026T10:00",
+    "hier",
+]
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Paris", "America/Cayenne", "Indian/Reunion", "Pacific/Marquesas"]
+)
+def test_a_column_of_dates_reads_as_each_date_read_alone(zone):
+    """The vectorised reading of a column (numpy on the bytes) against the reading of
+    each text alone, which Python's datetime and zoneinfo do."""
+    from zoneinfo import ZoneInfo
+
+    import pyarrow as pa
+
+    texts = DATE_TEXTS * 3  # the second and third rounds come from warm caches
+    seconds, bad = imports._Dates(ZoneInfo(zone), "%d.%m.%Y %Hh%M").column(pa.array(texts))
+    alone = imports._Dates(ZoneInfo(zone), "%d.%m.%Y %Hh%M")
+    for text, value, unreadable in zip(texts, seconds.tolist(), bad.tolist(), strict=True):
+        expected = alone.parse(text) if text else imports.NO_TIME
+        assert (None if unreadable else value) == expected, text
+    assert "31/02/2026 10:00" in [t for t, b in zip(texts, bad, strict=True) if b]
+    paris = imports._Dates(ZoneInfo("Europe/Paris"), "")
+    got = dict(zip(DATE_TEXTS, paris.column(pa.array(DATE_TEXTS))[0].tolist(), strict=True))
+    utc = datetime.fromtimestamp
+    assert utc(got["29/03/2026 01:59"], UTC) == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+    assert utc(got["29/03/2026 03:00"], UTC) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert utc(got["25/10/2026 03:00"], UTC) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+    assert date(2026, 3, 29) in paris.days and date(1900, 1, 1) in paris.days
+
+
+def test_the_fast_reader_reads_a_file_as_the_csv_module_does(tmp_path):
+    rows = [
+        ["D-1", "15/01/2026 09:30", "Mél", "Prime d'activité", "Château-Gontier", ""],
+        ["D-2", '16/01/2026 "matin"', "Tél", "un ; point-virgule", "", ""],
+        ["D-3", "17/01/2026", "Tél", "sur\r\ndeux lignes", " espaces ", ""],
+        ["D-4", "", "", "", "", ""],  # a line of empty cells (Excel): left out
+        ["D-5", "«18/01/2026»", "Courriel", '« guillemets "doublés" »', "", "19/01/2026"],
+    ]
+    rows[3] = [""] * 6
+    for encoding in ("cp1252", "utf-8"):
+        path = write_csv(tmp_path, rows, encoding=encoding, name=f"{encoding}.csv")
+        read = {}
+        for tolerant in (False, True):
+            table = imports._Table(path, tolerant=tolerant)
+            header, batches = table.open()
+            read[tolerant] = [
+                (line, row) for b in batches for line, row in b.without_empty_rows().rows()
+            ]
+            table.close()
+        assert read[False] == read[True], encoding
+        assert [line for line, _row in read[False]] == [2, 3, 4, 6]
+        assert read[False][2][1][3] == "sur\r\ndeux lignes"
+        assert read[False][3][1][3] == '« guillemets "doublés" »'
+
+
+def test_a_batch_checked_whole_gives_what_it_gives_checked_row_by_row(world, profile, tmp_path):
+    import numpy as np
+
+    rows = [
+        ["W-1", "15/01/2026 09:30", "Mél", "Revenu de solidarité active", "Siège test", ""],
+        ["W-2", "16/01/2026", "Téléphone", "rsa", "siege", "16/01/2026 10:05"],
+        ["W-3", "20/01/2026 14:00:30", "Tél", "", "", "21/01/2026 08:00"],
+        ["W-4", "5/1/2026 9:05", "Courrier", "rsa", "", "2026-01-06 10:00:00"],
+    ]
+    path = write_csv(tmp_path, rows)
+    table = imports._Table(path)
+    header, batches = table.open()
+    batch = next(iter(batches))
+    table.close()
+    collector = imports._Collector()
+    positions = imports._positions(profile, header, collector)
+    results = []
+    for whole in (True, False):
+        _rows, _collector, ctx = imports.validate_file(profile, path, "f.csv", _NullSink(), now=NOW)
+        ctx.seen, ctx.collector = set(), collector
+        if whole:
+            checked = imports._whole_batch(ctx, batch, positions)
+        else:
+            col = {spec.name: spec.label for spec in imports.CONTACT_FIELDS}
+            checked = imports._row_by_row(ctx, batch, positions, col)
+        assert checked is not None and not collector.lines
+        results.append(checked)
+    fast, slow = results
+    for name in ("received", "ack", "answer", "closed", "channel", "reason", "site", "outcome"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    for name in ("ext", "requester", "subject"):
+        assert getattr(fast, name).to_pylist() == getattr(slow, name).to_pylist(), name
+    assert fast.status.tolist() == ["nouveau", "repondu", "repondu", "repondu"]
+    assert fast.reason.tolist()[2] == 0 and fast.site.tolist()[0] == world.site.pk
+
+
+class _NullSink:
+    rows = 0
+
+    def add(self, checked, deadlines):
+        self.rows += len(checked)
+
+    def reset(self):
+        self.rows = 0
 
 
 def test_a_call_log_lands_with_its_outcomes_and_waits(world, call_profile, tmp_path):
