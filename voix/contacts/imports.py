@@ -2,30 +2,36 @@
 
 A file lands whole or not at all:
 
-1. **Validation** reads the file once, streaming (csv module, or openpyxl read-only), checks
-   every line against the profile (column mapping, value maps, date format) and hands the
-   normalised rows on a chunk at a time, with their deadlines (numpy); rejected lines are
-   collected (line, column, reason in French). Memory stays low: only the set of external
-   ids (duplicates inside the file), small lookup caches and one chunk live in memory.
-2. Contacts: the checked chunks go to the database as they come. On PostgreSQL, inside the
-   import's transaction, one ``COPY`` streams them straight into ``contacts_contact`` on a
-   first import of the source (the server inserts and indexes them on its own core while
-   this one reads the file), or into a temporary table otherwise. On SQLite they go to a
-   temporary table (``executemany``), outside any transaction on the main database.
-   If a line is rejected nothing lands: the transaction rolls back, or the temporary
-   table is dropped. Otherwise, in **one transaction**, the staged rows are inserted
-   (``INSERT … SELECT``; on SQLite, around a rebuild of the indexes for a file as big as
-   the table) or upserted (``INSERT … SELECT … ON CONFLICT (organisation, source,
+1. **Reading** (:class:`_Table`): batches of rows, column by column (pyarrow string arrays).
+   CSV goes through pyarrow's reader (C++, a few megabytes at a time); a file it does not
+   take as is (blank, short or long lines) is read again by the csv module, which pads
+   and skips as Excel does; XLSX through openpyxl in read-only mode.
+2. **Checking**, a batch at a time: first as a whole, column by column
+   (:func:`_whole_batch`: dates parsed by numpy on their bytes, values looked up once per
+   distinct text, lengths, duplicates against the ids seen so far). A batch where anything
+   is off is read again row by row (:func:`_row_by_row`), which reports every problem
+   (line, column, reason in French) or accepts what only needed a slower reading (spaces,
+   dates in another form). Memory stays low: the set of external ids and one batch.
+3. Contacts: the checked batches, with their deadlines (numpy), go to the database as
+   they come. On PostgreSQL, inside the import's transaction, one ``COPY`` (CSV written
+   by pyarrow, sent by a thread of its own while the next batch is checked) streams them
+   straight into ``contacts_contact`` on a first import of the source — with the table's
+   indexes and foreign keys set aside and built again when the file is at least as big as
+   the table — or into a temporary table otherwise. On SQLite they go to a temporary table
+   (``executemany``, dates as epoch seconds), outside any transaction on the main
+   database. If a line is rejected nothing lands: the transaction rolls back, or the
+   temporary table is dropped. Otherwise, in **one transaction**, the staged rows are
+   inserted (``INSERT … SELECT``; on SQLite, around a rebuild of the indexes for a file as
+   big as the table) or upserted (``INSERT … SELECT … ON CONFLICT (organisation, source,
    external id) DO UPDATE`` when the source already has contacts in Voix): re-importing a
-   file updates, never duplicates. Call logs go through a spool file, then ``COPY`` /
-   ``executemany`` into a temporary table and the same upsert.
-3. In the same transaction the deadlines of contacts paused in Voix are recomputed
+   file updates, never duplicates. Call logs are checked row by row into a spool file,
+   then ``COPY`` / ``executemany`` into a temporary table and the same upsert.
+4. In the same transaction the deadlines of contacts paused in Voix are recomputed
    (``clocks.apply_deadlines_bulk``) and one audit event is recorded; after commit the
    daily roll-ups of the touched days are rebuilt.
 
-Dates are read by slicing (``dd/mm/yyyy[ hh:mm[:ss]]`` and ISO forms), converted from the
-organisation's local time to UTC once per distinct (day, hour) and kept as
-``YYYY-MM-DD HH:MM:SS`` text, which compares chronologically as text.
+Dates are read in the organisation's local time and kept as UTC epoch seconds; the UTC
+offset is looked up once per local hour.
 """
 
 from __future__ import annotations
