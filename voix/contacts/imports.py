@@ -45,6 +45,7 @@ import itertools
 import os
 import re
 import resource
+import struct
 import tempfile
 import time
 import unicodedata
@@ -1610,51 +1611,109 @@ def _contact_table(checked: _Checked, deadlines: _Deadlines) -> pa.Table:
     return pa.table(columns, names=CONTACT_SPOOL)
 
 
-def _constant(value, size: int) -> pa.Array:
-    """A column repeating *value* (organisation, source, stamps, other defaults)."""
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # binary COPY: signature, flags, extension
+_COPY_TRAILER = b"\xff\xff"
+_COPY_NULL = b"\xff\xff\xff\xff"
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's timestamps count from there
+_PG_EPOCH_SECONDS = int(_PG_EPOCH.timestamp())
+
+
+def _binary_field(value, db_type: str) -> bytes:
+    """One field of a binary COPY row (length, then the value as PostgreSQL stores it),
+    for the columns that are the same on every row."""
     if value is None:
-        return pa.nulls(size, pa.string())
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return pa.array([value] * size)
+        return _COPY_NULL
+    if db_type == "bigint":
+        return struct.pack(">iq", 8, value)
+    if db_type == "integer":
+        return struct.pack(">ii", 4, value)
+    if db_type == "boolean":
+        return struct.pack(">i?", 1, value)
+    if db_type == "timestamp with time zone":
+        return struct.pack(">iq", 8, (value - _PG_EPOCH) // timedelta(microseconds=1))
+    if db_type.startswith(("varchar", "text")):
+        data = str(value).encode()
+        return struct.pack(">i", len(data)) + data
+    raise ValueError(f"type de colonne non prévu par l'import : {db_type}")
+
+
+def _binary_rows(table: pa.Table, tail: bytes, tail_fields: int) -> pa.Buffer:
+    """The rows of *table* in PostgreSQL's binary COPY format: the server has no text to
+    parse (dates, numbers), a third less of its time (measured). Each field becomes a
+    binary array (length, then value) and pyarrow puts the rows together: no Python per
+    row. *tail*: the *tail_fields* fields every row ends with (_binary_field)."""
+    size = table.num_rows
+    null = pa.scalar(_COPY_NULL, pa.binary())
+    parts = [pa.scalar(struct.pack(">h", table.num_columns + tail_fields), pa.binary())]
+    for column in table.columns:
+        column = column.combine_chunks()
+        if pa.types.is_string(column.type):
+            lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
+            parts.append(_fixed_binary(lengths.astype(">i4").view(np.uint8), 4))
+            parts.append(column.cast(pa.binary()))
+            continue
+        values = column.cast(pa.int64()).fill_null(0).to_numpy()
+        if pa.types.is_timestamp(column.type):
+            values = (values - _PG_EPOCH_SECONDS) * 1_000_000
+        fields = np.empty((size, 12), dtype=np.uint8)
+        fields[:, :4] = np.frombuffer(struct.pack(">i", 8), dtype=np.uint8)
+        fields[:, 4:] = values.astype(">i8").view(np.uint8).reshape(size, 8)
+        valued = _fixed_binary(fields, 12)
+        parts.append(pc.if_else(column.is_valid(), valued, null) if column.null_count else valued)
+    if tail:
+        parts.append(pa.scalar(tail, pa.binary()))
+    rows = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + size + 1]
+    return rows.buffers()[2][int(offsets[0]) : int(offsets[-1])]
+
+
+def _fixed_binary(data: np.ndarray, width: int) -> pa.Array:
+    """Rows of *width* bytes (a numpy buffer) as a pyarrow binary array, without copying."""
+    array = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width),
+        len(data) // width if data.ndim == 1 else len(data),
+        [None, pa.py_buffer(np.ascontiguousarray(data))],
+    )
+    return array.cast(pa.binary())
 
 
 class _PostgresRows:
-    """Checked rows streamed to PostgreSQL by one ``COPY`` (CSV, written by pyarrow) while
-    the file is still being read: the server parses, inserts and indexes them on the other
-    core meanwhile. *constants* (column → value) are the same on every row."""
+    """Checked rows streamed to PostgreSQL by one binary ``COPY`` while the file is still
+    being read: the server inserts (and indexes) them on the other core meanwhile.
+    *constants* (column → (value, database type)) are the same on every row."""
 
     def __init__(self, cursor, table: str, constants: dict | None = None):
         self.cursor = cursor
-        self.constants = constants or {}
-        columns = [*CONTACT_SPOOL, *self.constants]
-        self.sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        self.options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        constants = constants or {}
+        columns = [*CONTACT_SPOOL, *constants]
+        self.sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)"
+        self.tail = b"".join(_binary_field(v, db_type) for v, db_type in constants.values())
+        self.tail_fields = len(constants)
         self.copy = None
         self.rows = 0
         self.sender = self.sending = None
 
     def add(self, checked: _Checked, deadlines: _Deadlines) -> None:
+        head = b""
         if self.copy is None:
             self.cursor.execute("SAVEPOINT voix_import_rows")
             self._context = self.cursor.cursor.copy(self.sql)  # psycopg 3 under Django's
             self.copy = self._context.__enter__()
             self.sender = ThreadPoolExecutor(max_workers=1)
+            head = _COPY_SIGNATURE
         rows = _contact_table(checked, deadlines)
-        size = len(checked)
-        for name, value in self.constants.items():
-            rows = rows.append_column(name, _constant(value, size))
         # In order of receipt within the batch: the date indexes (receipt, answer, closure)
         # are then updated page after page rather than all over (the server takes 15 %
         # less time, measured; sorting the whole file gains no more).
         rows = rows.take(np.argsort(checked.received, kind="stable"))
-        out = pa.BufferOutputStream()
-        pacsv.write_csv(rows, out, self.options)
+        data = _binary_rows(rows, self.tail, self.tail_fields)
+        if head:
+            data = head + data.to_pybytes()
         self._wait()
         # Sent by a thread of its own: this one checks the next batch meanwhile, the server
         # takes this one on its core (one batch in flight: the memory stays bounded).
-        self.sending = self.sender.submit(self.copy.write, out.getvalue())
-        self.rows += size
+        self.sending = self.sender.submit(self.copy.write, data)
+        self.rows += len(checked)
 
     def _wait(self, *, stop=False) -> None:
         sending, self.sending = self.sending, None
@@ -1668,6 +1727,7 @@ class _PostgresRows:
     def finish(self) -> None:
         if self.copy is not None:
             self._wait(stop=True)
+            self.copy.write(_COPY_TRAILER)
             self.copy = None
             self._context.__exit__(None, None, None)
             self.cursor.execute("RELEASE SAVEPOINT voix_import_rows")
@@ -2004,11 +2064,17 @@ def _import_contacts(actor, profile, path, filename, now, progress, result, *, u
                 if keys:
                     cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
             if first:
-                other_columns, _marks, defaults = _defaults(Contact, _CONTACT_COLUMNS)
-                others = [c.strip() for c in other_columns.split(",") if c.strip()]
-                constants = {"organisation_id": org, "source": profile.source}
-                constants |= {"created_at": now, "updated_at": now}
-                constants |= dict(zip(others, defaults, strict=True))
+                fields = {f.column: f for f in Contact._meta.concrete_fields}
+                values = {"organisation_id": org, "source": profile.source}
+                values |= {"created_at": now, "updated_at": now}
+                for column, model_field in fields.items():
+                    if column not in _CONTACT_COLUMNS:
+                        default = model_field.get_default()
+                        values[column] = model_field.get_db_prep_save(default, connection)
+                constants = {
+                    connection.ops.quote_name(column): (value, fields[column].db_type(connection))
+                    for column, value in values.items()
+                }
                 sink = _PostgresRows(cursor, "contacts_contact", constants)
             else:
                 types = {c: "text" for c in CONTACT_SPOOL}
