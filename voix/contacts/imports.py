@@ -13,7 +13,7 @@ A file lands whole or not at all:
    (line, column, reason in French) or accepts what only needed a slower reading (spaces,
    dates in another form). Memory stays low: the set of external ids and one batch.
 3. Contacts: the checked batches, with their deadlines (numpy), go to the database as
-   they come. On PostgreSQL, inside the import's transaction, one ``COPY`` (CSV written
+   they come. On PostgreSQL, inside the import's transaction, one binary ``COPY`` (put together
    by pyarrow, sent by a thread of its own while the next batch is checked) streams them
    straight into ``contacts_contact`` on a first import of the source — with the table's
    indexes and foreign keys set aside and built again when the file is at least as big as
