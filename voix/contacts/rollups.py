@@ -745,8 +745,7 @@ def _chunk_sqlite(table, columns, dates, where):
     # the time, measured). The aggregates read the rows together, in the same order.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(f'group_concat({v})' for v in values)} FROM {table} c "
-            f"WHERE {where}"
+            f"SELECT {', '.join(f'group_concat({v})' for v in values)} FROM {table} c WHERE {where}"
         )
         texts = cursor.fetchone()
     if texts[0] is None:
