@@ -939,8 +939,8 @@ def _validate_contacts(ctx, header, batches, positions, sink, collector, progres
 
 
 def _whole_batch(ctx, batch: _Batch, positions) -> _Checked | None:
-    """The batch checked column by column, or None when a row is not right at once (a
-    problem to report, spaces to strip, a date in another form is fine here)."""
+    """The batch checked column by column, or None when a row needs a closer look (a
+    problem to report, spaces to strip). Dates in other forms are read here one by one."""
     size = len(batch.lines)
 
     def cells(name):
