@@ -976,9 +976,8 @@ def _whole_batch(ctx, batch: _Batch, positions) -> _Checked | None:
             continue
         values, bad = ctx.dates.column(cells(name))
         filled = values != NO_TIME
-        if bad.any() or (values[filled] > ctx.now).any():
-            return None
-        if (values[filled] < received[filled]).any():
+        late, early = values[filled] > ctx.now, values[filled] < received[filled]
+        if bad.any() or late.any() or early.any():
             return None
         later.append(values)
     ctx.seen.update(distinct)
@@ -1286,8 +1285,9 @@ def validate_file(profile, path, filename, spool, *, now, progress=None):
 
     Contacts: *spool* is a sink taking the checked rows a chunk at a time
     (``add(checked, deadlines)``, ``reset()``); nothing more is sent once a line is
-    rejected. Calls: a text file, the rows written as CSV. Returns (rows, collector,
-    context). The database is not queried once the rows start to flow.
+    rejected. Calls: a text file, the rows written as CSV. *progress(phase, rows)* hears
+    of the rows read (phase « verification »). Returns (rows, collector, context). The
+    database is not queried once the rows start to flow.
     """
     collector = _Collector()
     tz = profile.organisation.calendar().tz
@@ -1312,7 +1312,8 @@ def validate_file(profile, path, filename, spool, *, now, progress=None):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _validate_file(profile, path, filename, spool, ctx, collector, progress)
+        read = (lambda rows: progress("verification", rows)) if progress else None
+        return _validate_file(profile, path, filename, spool, ctx, collector, read)
     finally:
         if collecting:
             gc.enable()
@@ -2096,7 +2097,7 @@ def _import_contacts(actor, profile, path, filename, now, progress, result, *, u
                     filename,
                     sink,
                     now=now,
-                    progress=(lambda n: progress("verification", n)) if progress else None,
+                    progress=progress,
                 )
                 if collector.lines:
                     sink.abort()
@@ -2155,7 +2156,7 @@ def _import_contacts_sqlite(actor, profile, path, filename, now, progress, resul
             filename,
             sink,
             now=now,
-            progress=(lambda n: progress("verification", n)) if progress else None,
+            progress=progress,
         )
         if not _checked(result, rows, collector, progress, started):
             return result
@@ -2303,7 +2304,7 @@ def _import_calls(actor, profile, path, filename, now, progress, result) -> Impo
                 filename,
                 spool,
                 now=now,
-                progress=(lambda n: progress("verification", n)) if progress else None,
+                progress=progress,
             )
         if not _checked(result, rows, collector, progress, started):
             return result
