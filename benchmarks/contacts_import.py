@@ -5,7 +5,11 @@ dd/mm/yyyy hh:mm, channel labels of the source system, reason labels with accent
 names. Each import runs in a child process through the same service the page and the
 command use (`voix.contacts.imports.import_file`: validation + write + deadlines +
 roll-ups); the child reports its wall time and its peak RSS. For scale, the same rows are
-also loaded raw: PostgreSQL COPY into a bare table and SQLite executemany inserts.
+also loaded raw: PostgreSQL COPY into a bare table and SQLite executemany inserts. And the
+floor of each database (`floor_postgresql`, `floor_sqlite`): the rows the import wrote,
+loaded into an empty copy of contacts_contact with no Python in between, then its indexes
+built (and, on PostgreSQL, its foreign keys checked): what any import into that table
+costs at least.
 
 Each BENCH line also gives the rate without the roll-ups' rebuild
 (`rows_per_s_without_rollups`) and the import's own timings: `validation_s` (reading and
@@ -303,6 +307,106 @@ def raw_copy(url: str, csv_path: Path) -> float:
     return rows / elapsed
 
 
+# ----- peers: the database alone, writing the imported rows into the same table ---------
+#
+# What any import into contacts_contact costs at least on this machine, whatever reads and
+# checks the file: the rows the import wrote, ready-made, loaded into an empty copy of the
+# table (its primary key in place), then its other indexes built and its foreign keys
+# checked, in one transaction, as a first import does (imports._set_aside_postgresql).
+
+
+def floor_postgresql(url: str, work: Path) -> dict:
+    """Binary COPY of the imported rows, then the indexes, then the keys."""
+    import psycopg
+
+    rows_file = work / "contacts.bin"
+    with psycopg.connect(url, autocommit=True) as db:
+        with (
+            open(rows_file, "wb") as out,
+            db.cursor().copy("COPY contacts_contact TO STDOUT (FORMAT binary)") as copy,
+        ):
+            for data in copy:
+                out.write(data)
+        indexes = db.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contacts_contact' "
+            "AND indexname <> 'contacts_contact_pkey'"
+        ).fetchall()
+        keys = db.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'contacts_contact'::regclass AND contype = 'f'"
+        ).fetchall()
+        db.execute("CREATE TABLE floor_contact (LIKE contacts_contact INCLUDING DEFAULTS)")
+        db.execute("ALTER TABLE floor_contact ADD PRIMARY KEY (id)")
+        figures = {}
+        t0 = time.perf_counter()
+        with db.transaction():
+            db.execute("SET LOCAL maintenance_work_mem = '256MB'")  # as the import does
+            with (
+                open(rows_file, "rb") as handle,
+                db.cursor().copy("COPY floor_contact FROM STDIN (FORMAT binary)") as copy,
+            ):
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+            figures["copy_s"] = time.perf_counter() - t0
+            for name, definition in indexes:
+                db.execute(
+                    definition.replace(
+                        f" {name} ON public.contacts_contact ",
+                        f" f_{name} ON public.floor_contact ",
+                    )
+                )
+            figures["indexes_s"] = time.perf_counter() - t0 - figures["copy_s"]
+            for name, definition in keys:
+                db.execute(f"ALTER TABLE floor_contact ADD CONSTRAINT f_{name} {definition}")
+        figures["wall_s"] = time.perf_counter() - t0
+        figures["keys_s"] = figures["wall_s"] - figures["copy_s"] - figures["indexes_s"]
+        db.execute("DROP TABLE floor_contact")
+    rows_file.unlink()
+    return figures
+
+
+def floor_sqlite(path: Path) -> dict:
+    """The rows copied inside the database (INSERT … SELECT, nothing parsed), then the
+    indexes. A lower bound still: an import's rows come from outside."""
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    table = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'contacts_contact'"
+    ).fetchone()[0]
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name = 'contacts_contact' AND sql IS NOT NULL"
+    ).fetchall()
+    db.execute(table.replace('"contacts_contact"', '"floor_contact"', 1))
+    db.execute("PRAGMA threads = 2")  # as the import does
+    figures = {}
+    t0 = time.perf_counter()
+    db.execute("BEGIN")
+    db.execute("INSERT INTO floor_contact SELECT * FROM contacts_contact")
+    figures["insert_s"] = time.perf_counter() - t0
+    for name, definition in indexes:
+        db.execute(
+            definition.replace(f'"{name}"', f'"f_{name}"', 1).replace(
+                'ON "contacts_contact"', 'ON "floor_contact"'
+            )
+        )
+    db.execute("COMMIT")
+    figures["wall_s"] = time.perf_counter() - t0
+    figures["indexes_s"] = figures["wall_s"] - figures["insert_s"]
+    db.execute("DROP TABLE floor_contact")
+    db.close()
+    return figures
+
+
+def floor_line(case: str, rows: int, figures: dict) -> str:
+    parts = " ".join(f"{k}={v:.2f}" for k, v in figures.items())
+    return (
+        f"BENCH contacts.import.floor_{case} rows={rows} "
+        f"rows_per_s={rows / figures['wall_s']:.0f} {parts}"
+    )
+
+
 def _postgres_admin():
     import psycopg
 
@@ -329,6 +433,8 @@ def main():
         print(bench_line("sqlite", figures), flush=True)
         if "reimport" in figures:
             print(bench_line("sqlite_reimport", figures["reimport"]), flush=True)
+        floor = floor_sqlite(work / "bench.sqlite3")
+        print(floor_line("sqlite", figures["rows"], floor), flush=True)
         admin = _postgres_admin()
         if admin is not None:
             base = POSTGRES_URL.rsplit("/", 1)[0]
@@ -339,6 +445,8 @@ def main():
                 print(bench_line("postgresql", figures), flush=True)
                 if "reimport" in figures:
                     print(bench_line("postgresql_reimport", figures["reimport"]), flush=True)
+                floor = floor_postgresql(f"{base}/{BENCH_DB}", work)
+                print(floor_line("postgresql", figures["rows"], floor), flush=True)
                 print(
                     f"BENCH contacts.import.raw_copy_postgresql rows={ROWS} "
                     f"rows_per_s={raw_copy(f'{base}/{BENCH_DB}', csv_path):.0f}",
