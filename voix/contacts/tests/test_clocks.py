@@ -11,6 +11,9 @@ from django.db import connection
 from tests.concurrency import run_together
 from voix.contacts import clocks, services
 from voix.contacts.models import Channel, ClockNotice, ClockPolicy, Contact, DelayUnit, Status
+from voix.contacts.tasks import send_clock_notices
+from voix.core import services as core_services
+from voix.core.models import Role
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -299,6 +302,21 @@ def test_unassigned_contacts_get_a_notice_but_no_email(world, django_capture_on_
         report = clocks.sweep(now=paris(2026, 5, 13, 8, 0))
     assert report.breached == 1
     assert mail.outbox == []
+
+
+def test_notices_go_with_their_contact_and_outlive_their_recipient(world):
+    # ClockNotice has no database-level keys: Django's cascade does this work.
+    leaving = core_services.create_person(None, email="depart@test.localhost", full_name="Départ")
+    core_services.add_membership(None, leaving, world.caf, Role.AGENT, site=world.site)
+    gone, kept = log(world), log(world, assignee=leaving)
+    clocks.sweep(now=paris(2026, 5, 13, 8, 0))
+    assert ClockNotice.objects.filter(contact__in=[gone, kept]).count() == 2
+    gone.delete()
+    assert not ClockNotice.objects.filter(contact_id=gone.pk).exists()
+    leaving.delete()
+    notice = ClockNotice.objects.get(contact=kept)
+    assert notice.recipient is None
+    assert send_clock_notices.call([notice.pk]) == 0
 
 
 @pytest.mark.skipif(
