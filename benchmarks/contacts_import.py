@@ -308,11 +308,8 @@ def raw_copy(url: str, csv_path: Path) -> float:
 
 
 # ----- peers: the database alone, writing the imported rows into the same table ---------
-#
-# What any import into contacts_contact costs at least on this machine, whatever reads and
-# checks the file: the rows the import wrote, ready-made, loaded into an empty copy of the
-# table (its primary key in place), then its other indexes built and its foreign keys
-# checked, in one transaction, as a first import does (imports._set_aside_postgresql).
+# (the floor of the module's docstring; one transaction, as a first import does in
+# imports._set_aside_postgresql)
 
 
 def floor_postgresql(url: str, work: Path) -> dict:
